@@ -1,0 +1,102 @@
+//! The application: databases, the collection snapshot and settings.
+
+use arc_swap::ArcSwap;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::db::{Db, DbOptions};
+use crate::error::{ApiError, ApiResult};
+use crate::schema_cache::Schema;
+use crate::settings::SettingsCipher;
+use crate::store;
+
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    pub data_dir: PathBuf,
+    /// Name of the env var holding the 32-char settings encryption key.
+    pub encryption_env: Option<String>,
+    pub dev: bool,
+}
+
+pub struct App {
+    pub opts: AppOptions,
+    pub data: Db,
+    pub aux: Db,
+    schema: ArcSwap<Schema>,
+    settings: ArcSwap<Value>,
+    schema_version: AtomicU64,
+    cipher: Option<Arc<SettingsCipher>>,
+    /// True when this start created a fresh data.db.
+    pub fresh: bool,
+}
+
+impl App {
+    /// Opens (or creates) `pb_data`, applies the system schema and loads the caches.
+    pub fn bootstrap(opts: AppOptions) -> ApiResult<Arc<App>> {
+        std::fs::create_dir_all(&opts.data_dir)
+            .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", opts.data_dir.display())))?;
+        let cipher = match &opts.encryption_env {
+            Some(var) if !var.is_empty() => match std::env::var(var) {
+                Ok(key) if !key.is_empty() => Some(Arc::new(SettingsCipher::from_key(&key)?)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let data = Db::open(opts.data_dir.join("data.db"), DbOptions::default())?;
+        let aux = Db::open(opts.data_dir.join("auxiliary.db"), DbOptions { readers: 1 })?;
+        let fresh = data.write_blocking(|conn| store::init::ensure_data_db(conn))?;
+        aux.write_blocking(|conn| store::init::ensure_aux_db(conn))?;
+        let c2 = cipher.clone();
+        let (collections, settings) = data.write_blocking(move |conn| {
+            let cols = store::collections::load_all(conn)?;
+            let mut settings = store::settings::load(conn, c2.as_deref())?;
+            if c2.is_some() {
+                // re-save so the stored value is encrypted from now on
+                store::settings::save(conn, &settings, c2.as_deref())?;
+                settings = store::settings::load(conn, c2.as_deref())?;
+            }
+            Ok((cols, settings))
+        })?;
+        Ok(Arc::new(App {
+            opts,
+            data,
+            aux,
+            schema: ArcSwap::from_pointee(Schema::new(collections, 1)),
+            settings: ArcSwap::from_pointee(settings),
+            schema_version: AtomicU64::new(1),
+            cipher,
+            fresh,
+        }))
+    }
+
+    pub fn schema(&self) -> Arc<Schema> {
+        self.schema.load_full()
+    }
+
+    pub fn settings(&self) -> Arc<Value> {
+        self.settings.load_full()
+    }
+
+    pub fn cipher(&self) -> Option<Arc<SettingsCipher>> {
+        self.cipher.clone()
+    }
+
+    /// Replaces the collection snapshot (call after a committed schema change).
+    pub fn set_collections(&self, collections: Vec<crate::model::Collection>) {
+        let v = self.schema_version.fetch_add(1, Ordering::SeqCst) + 1;
+        self.schema.store(Arc::new(Schema::new(collections, v)));
+    }
+
+    pub fn set_settings(&self, settings: Value) {
+        self.settings.store(Arc::new(settings));
+    }
+
+    /// Reloads collections from the database.
+    pub async fn reload_collections(&self) -> ApiResult<()> {
+        let cols = self.data.read(|conn| store::collections::load_all(conn)).await?;
+        self.set_collections(cols);
+        Ok(())
+    }
+}

@@ -1,0 +1,23 @@
+//! PocketBun core: the PocketBase data model and its rules, independent of HTTP.
+//!
+//! Layers: `model` (collections, fields) → `record` (values, validation, persistence,
+//! queries) → `store`/`schema` (SQLite rows and DDL) → `db` (connection threads).
+//! [`App`] ties them together for the server and the CLI.
+
+pub mod app;
+pub mod auth;
+pub mod collections;
+pub mod db;
+pub mod error;
+pub mod fields_picker;
+pub mod model;
+pub mod record;
+pub mod schema;
+pub mod schema_cache;
+pub mod settings;
+pub mod store;
+pub mod util;
+pub mod validate;
+
+pub use app::{App, AppOptions};
+pub use error::{ApiError, ApiResult, FieldError, ValidationErrors};

@@ -1,0 +1,5 @@
+pub mod collection;
+pub mod field;
+
+pub use collection::{Collection, CollectionType, RuleKind};
+pub use field::{Field, FieldType};

@@ -1,0 +1,177 @@
+//! Application settings: masking for API output, validation of PATCHes and the optional
+//! at-rest encryption selected with `--encryptionEnv`.
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, ApiResult, FieldError, ValidationErrors};
+
+/// AES-256-GCM with a 32-byte key; stored form is base64(nonce || ciphertext).
+pub struct SettingsCipher {
+    cipher: Aes256Gcm,
+}
+
+impl SettingsCipher {
+    pub fn from_key(key: &str) -> ApiResult<Self> {
+        if key.len() != 32 {
+            return Err(ApiError::internal("the settings encryption key must be exactly 32 characters"));
+        }
+        let cipher = Aes256Gcm::new_from_slice(key.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(Self { cipher })
+    }
+
+    pub fn encrypt(&self, plain: &[u8]) -> ApiResult<Vec<u8>> {
+        let nonce_bytes: [u8; 12] = rand::random();
+        let mut out = nonce_bytes.to_vec();
+        let ct = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce_bytes), plain)
+            .map_err(|_| ApiError::internal("settings encryption failed"))?;
+        out.extend(ct);
+        Ok(base64::engine::general_purpose::STANDARD.encode(out).into_bytes())
+    }
+
+    pub fn decrypt(&self, stored: &[u8]) -> ApiResult<Vec<u8>> {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(stored)
+            .map_err(|_| ApiError::internal("the stored settings are neither JSON nor encrypted"))?;
+        if raw.len() < 12 {
+            return Err(ApiError::internal("invalid encrypted settings"));
+        }
+        let (nonce, ct) = raw.split_at(12);
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), ct)
+            .map_err(|_| ApiError::internal("failed to decrypt the stored settings (wrong key?)"))
+    }
+}
+
+const SECRET_PATHS: [&[&str]; 3] = [&["smtp", "password"], &["s3", "secret"], &["backups", "s3", "secret"]];
+
+/// The settings as the API returns them: secrets removed.
+pub fn masked(settings: &Value) -> Value {
+    let mut out = settings.clone();
+    for path in SECRET_PATHS {
+        if let Some(m) = object_at(&mut out, &path[..path.len() - 1]) {
+            m.remove(path[path.len() - 1]);
+        }
+    }
+    out
+}
+
+fn object_at<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Map<String, Value>> {
+    let mut node = v;
+    for p in path {
+        node = node.get_mut(*p)?;
+    }
+    node.as_object_mut()
+}
+
+fn s<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
+    path.iter().fold(v, |node, key| node.get(*key).unwrap_or(&Value::Null))
+}
+
+/// Validates the settings PocketBase validates on save.
+pub fn validate(settings: &Value) -> ApiResult<()> {
+    let mut errs = ValidationErrors::new();
+    let mut meta = ValidationErrors::new();
+    let app_name = s(settings, &["meta", "appName"]).as_str().unwrap_or_default();
+    if app_name.is_empty() {
+        meta.add("appName", FieldError::required());
+    } else if app_name.chars().count() > 255 {
+        meta.add("appName", FieldError::new("validation_length_out_of_range", "The length must be between 1 and 255.").param("max", 255).param("min", 1));
+    }
+    let app_url = s(settings, &["meta", "appURL"]).as_str().unwrap_or_default();
+    if app_url.is_empty() {
+        meta.add("appURL", FieldError::required());
+    } else if !crate::validate::is_url(app_url) {
+        meta.add("appURL", FieldError::new("validation_is_url", "Must be a valid URL."));
+    }
+    if s(settings, &["meta", "senderName"]).as_str().unwrap_or_default().is_empty() {
+        meta.add("senderName", FieldError::required());
+    }
+    let sender = s(settings, &["meta", "senderAddress"]).as_str().unwrap_or_default();
+    if sender.is_empty() {
+        meta.add("senderAddress", FieldError::required());
+    } else if !crate::validate::is_email(sender) {
+        meta.add("senderAddress", FieldError::new("validation_is_email", "Must be a valid email address."));
+    }
+    errs.nest("meta", meta);
+
+    if s(settings, &["smtp", "enabled"]).as_bool() == Some(true) {
+        let mut smtp = ValidationErrors::new();
+        if s(settings, &["smtp", "host"]).as_str().unwrap_or_default().is_empty() {
+            smtp.add("host", FieldError::required());
+        }
+        if s(settings, &["smtp", "port"]).as_i64().unwrap_or(0) == 0 {
+            smtp.add("port", FieldError::required());
+        }
+        let method = s(settings, &["smtp", "authMethod"]).as_str().unwrap_or_default();
+        if !["", "PLAIN", "LOGIN"].contains(&method) {
+            smtp.add("authMethod", FieldError::new("validation_in_invalid", "Must be a valid value."));
+        }
+        errs.nest("smtp", smtp);
+    }
+    if s(settings, &["s3", "enabled"]).as_bool() == Some(true) {
+        let mut s3 = ValidationErrors::new();
+        for key in ["bucket", "region", "endpoint", "accessKey", "secret"] {
+            if s(settings, &["s3", key]).as_str().unwrap_or_default().is_empty() {
+                s3.add(key, FieldError::required());
+            }
+        }
+        errs.nest("s3", s3);
+    }
+    if s(settings, &["batch", "enabled"]).as_bool() == Some(true) {
+        let mut batch = ValidationErrors::new();
+        for key in ["maxRequests", "timeout"] {
+            if s(settings, &["batch", key]).as_i64().unwrap_or(0) <= 0 {
+                batch.add(key, FieldError::required());
+            }
+        }
+        errs.nest("batch", batch);
+    }
+    let mut rl = ValidationErrors::new();
+    if let Some(rules) = s(settings, &["rateLimits", "rules"]).as_array() {
+        let mut rules_errs = ValidationErrors::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let mut re = ValidationErrors::new();
+            if rule.get("label").and_then(Value::as_str).unwrap_or_default().is_empty() {
+                re.add("label", FieldError::required());
+            }
+            if rule.get("maxRequests").and_then(Value::as_i64).unwrap_or(0) < 1 {
+                re.add("maxRequests", FieldError::required());
+            }
+            if rule.get("duration").and_then(Value::as_i64).unwrap_or(0) < 1 {
+                re.add("duration", FieldError::required());
+            }
+            let aud = rule.get("audience").and_then(Value::as_str).unwrap_or_default();
+            if !["", "@guest", "@auth"].contains(&aud) {
+                re.add("audience", FieldError::new("validation_in_invalid", "Must be a valid value."));
+            }
+            rules_errs.nest(i.to_string(), re);
+        }
+        rl.nest("rules", rules_errs);
+    }
+    errs.nest("rateLimits", rl);
+    errs.into_result("An error occurred while saving the new settings.")
+}
+
+/// Applies a PATCH body: deep merge (arrays replaced); a secret sent as "" keeps the old one
+/// (the dashboard never has the stored secret to send back).
+pub fn apply_patch(current: &Value, patch: &Map<String, Value>) -> Value {
+    let mut next = current.clone();
+    crate::model::collection::merge_json(&mut next, &Value::Object(patch.clone()));
+    for path in SECRET_PATHS {
+        let new_v = s(&next, path).clone();
+        if new_v.as_str().map(str::is_empty).unwrap_or(true) {
+            let old_v = s(current, path).clone();
+            if !old_v.is_null() {
+                if let Some(m) = object_at(&mut next, &path[..path.len() - 1]) {
+                    m.insert(path[path.len() - 1].to_string(), old_v);
+                }
+            }
+        }
+    }
+    next
+}
