@@ -16,6 +16,7 @@ pub mod schema;
 pub mod schema_cache;
 pub mod settings;
 pub mod store;
+pub mod superusers;
 pub mod util;
 pub mod validate;
 

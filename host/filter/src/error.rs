@@ -31,7 +31,11 @@ pub struct FilterError {
 
 impl FilterError {
     pub fn new(kind: ErrorKind, pos: Option<usize>, message: impl Into<String>) -> Self {
-        Self { kind, pos, message: message.into() }
+        Self {
+            kind,
+            pos,
+            message: message.into(),
+        }
     }
 
     /// Syntax error at a byte position.

@@ -20,13 +20,19 @@ pub(crate) enum Tok {
     Whitespace,
     Comment,
     Identifier(String),
-    Function { name: String, args: Vec<Operand> },
+    Function {
+        name: String,
+        args: Vec<Operand>,
+    },
     Number(f64),
     Text(String),
     Sign(Op),
     Join(Join),
     /// Byte range of the text between the parentheses.
-    Group { inner_start: usize, inner_end: usize },
+    Group {
+        inner_start: usize,
+        inner_end: usize,
+    },
     Eof,
 }
 
@@ -96,7 +102,9 @@ fn is_ident_char(c: char) -> bool {
 
 /// fexpr's identifier validity: must not end with `.`/`:` and must not be a lone `@`, `_`, `#`.
 pub(crate) fn is_valid_identifier(s: &str) -> bool {
-    let Some(last) = s.chars().last() else { return false };
+    let Some(last) = s.chars().last() else {
+        return false;
+    };
     if last == '.' || last == ':' {
         return false;
     }
@@ -106,7 +114,12 @@ pub(crate) fn is_valid_identifier(s: &str) -> bool {
 impl<'a> Lexer<'a> {
     /// A lexer over `src[start..end]`; positions reported are offsets into the whole `src`.
     pub(crate) fn new(src: &'a str, start: usize, end: usize) -> Self {
-        Self { src, pos: start, end, last_len: 0 }
+        Self {
+            src,
+            pos: start,
+            end,
+            last_len: 0,
+        }
     }
 
     /// Reads the next char; returns `'\0'` at the end (without advancing) and for a NUL
@@ -154,7 +167,10 @@ impl<'a> Lexer<'a> {
         } else if ch == '(' {
             self.unread();
             let (inner_start, inner_end) = self.scan_group()?;
-            Tok::Group { inner_start, inner_end }
+            Tok::Group {
+                inner_start,
+                inner_end,
+            }
         } else if is_ident_start(ch) {
             self.unread();
             self.scan_identifier(MAX_FUNC_DEPTH)?
@@ -175,9 +191,16 @@ impl<'a> Lexer<'a> {
             self.scan_comment()?;
             Tok::Comment
         } else {
-            return Err(FilterError::syntax(start, format!("unexpected character {ch:?}")));
+            return Err(FilterError::syntax(
+                start,
+                format!("unexpected character {ch:?}"),
+            ));
         };
-        Ok(Token { tok, start, end: self.pos })
+        Ok(Token {
+            tok,
+            start,
+            end: self.pos,
+        })
     }
 
     fn scan_whitespace_rest(&mut self) {
@@ -226,9 +249,19 @@ impl<'a> Lexer<'a> {
             len += 1;
         }
         // the literal is ASCII; a consumed NUL terminator is not part of it
-        let literal: String = self.src[start..self.pos].chars().filter(|c| *c != EOF).collect();
-        if literal.is_empty() || literal == "-" || literal.starts_with('.') || literal.ends_with('.') {
-            return Err(FilterError::syntax(start, format!("invalid number {literal:?}")));
+        let literal: String = self.src[start..self.pos]
+            .chars()
+            .filter(|c| *c != EOF)
+            .collect();
+        if literal.is_empty()
+            || literal == "-"
+            || literal.starts_with('.')
+            || literal.ends_with('.')
+        {
+            return Err(FilterError::syntax(
+                start,
+                format!("invalid number {literal:?}"),
+            ));
         }
         // like `cast.ToFloat64`: anything unparsable or out of range becomes 0
         Ok(match literal.parse::<f64>() {
@@ -261,7 +294,10 @@ impl<'a> Lexer<'a> {
             out.push(ch);
         }
         let raw = &self.src[start..self.pos];
-        Err(FilterError::syntax(start, format!("invalid quoted text {raw:?}")))
+        Err(FilterError::syntax(
+            start,
+            format!("invalid quoted text {raw:?}"),
+        ))
     }
 
     /// Decodes the escape whose backslash and first char (`c`) were already read.
@@ -301,9 +337,9 @@ impl<'a> Lexer<'a> {
                         && b[1] == b'u'
                         && b[2..6].iter().all(|x| x.is_ascii_hexdigit())
                     {
-                        let lo = b[2..6]
-                            .iter()
-                            .fold(0u32, |acc, x| acc * 16 + (*x as char).to_digit(16).unwrap_or(0));
+                        let lo = b[2..6].iter().fold(0u32, |acc, x| {
+                            acc * 16 + (*x as char).to_digit(16).unwrap_or(0)
+                        });
                         if (0xDC00..0xE000).contains(&lo) {
                             self.pos += 6;
                             let cp = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
@@ -336,7 +372,10 @@ impl<'a> Lexer<'a> {
         let lit = self.scan_run(is_sign_char);
         match Op::from_symbol(&lit) {
             Some(op) => Ok(Tok::Sign(op)),
-            None => Err(FilterError::syntax(start, format!("invalid sign operator {lit:?}"))),
+            None => Err(FilterError::syntax(
+                start,
+                format!("invalid sign operator {lit:?}"),
+            )),
         }
     }
 
@@ -346,7 +385,10 @@ impl<'a> Lexer<'a> {
         match lit.as_str() {
             "&&" => Ok(Tok::Join(Join::And)),
             "||" => Ok(Tok::Join(Join::Or)),
-            _ => Err(FilterError::syntax(start, format!("invalid join operator {lit:?}"))),
+            _ => Err(FilterError::syntax(
+                start,
+                format!("invalid join operator {lit:?}"),
+            )),
         }
     }
 
@@ -413,7 +455,10 @@ impl<'a> Lexer<'a> {
                     ));
                 }
                 if !is_valid_identifier(&buf) {
-                    return Err(FilterError::syntax(start, format!("invalid function name {buf:?}")));
+                    return Err(FilterError::syntax(
+                        start,
+                        format!("invalid function name {buf:?}"),
+                    ));
                 }
                 self.unread();
                 return self.scan_function_args(buf, func_depth);
@@ -425,7 +470,10 @@ impl<'a> Lexer<'a> {
             buf.push(ch);
         }
         if !is_valid_identifier(&buf) {
-            return Err(FilterError::syntax(start, format!("invalid identifier {buf:?}")));
+            return Err(FilterError::syntax(
+                start,
+                format!("invalid identifier {buf:?}"),
+            ));
         }
         Ok(Tok::Identifier(buf))
     }
@@ -451,7 +499,9 @@ impl<'a> Lexer<'a> {
             if ch == '/' {
                 self.unread();
                 self.scan_comment().map_err(|e| {
-                    e.context(format_args!("failed to scan comment in function {name:?}: "))
+                    e.context(format_args!(
+                        "failed to scan comment in function {name:?}: "
+                    ))
                 })?;
                 continue;
             }
@@ -463,7 +513,10 @@ impl<'a> Lexer<'a> {
                 ));
             }
             if !expect_comma && is_comma {
-                return Err(FilterError::syntax(ch_pos, format!("unexpected comma in function {name:?}")));
+                return Err(FilterError::syntax(
+                    ch_pos,
+                    format!("unexpected comma in function {name:?}"),
+                ));
             }
             expect_comma = false;
             if is_comma {
@@ -475,7 +528,10 @@ impl<'a> Lexer<'a> {
                     Ok(Tok::Identifier(s)) => Operand::Identifier(s),
                     Ok(Tok::Function { name, args }) => Operand::Function { name, args },
                     Ok(_) => {
-                        return Err(FilterError::syntax(ch_pos, "unexpected function argument token"))
+                        return Err(FilterError::syntax(
+                            ch_pos,
+                            "unexpected function argument token",
+                        ))
                     }
                     Err(e) => {
                         let lit = self.src[ch_pos..self.pos].to_string();
@@ -487,7 +543,9 @@ impl<'a> Lexer<'a> {
             } else if is_number_start(ch) {
                 self.unread();
                 let n = self.scan_number().map_err(|e| {
-                    e.context(format_args!("invalid number argument in function {name:?}: "))
+                    e.context(format_args!(
+                        "invalid number argument in function {name:?}: "
+                    ))
                 })?;
                 Operand::Number(n)
             } else if is_text_start(ch) {
@@ -532,9 +590,18 @@ mod tests {
 
     #[test]
     fn surrogate_pairs_and_lone_surrogates() {
-        assert_eq!(toks(r"'\ud83d\ude00'").unwrap(), vec![Tok::Text("😀".into())]);
-        assert_eq!(toks(r"'\ud83d'").unwrap(), vec![Tok::Text("\u{FFFD}".into())]);
-        assert_eq!(toks(r"'\ude00x'").unwrap(), vec![Tok::Text("\u{FFFD}x".into())]);
+        assert_eq!(
+            toks(r"'\ud83d\ude00'").unwrap(),
+            vec![Tok::Text("😀".into())]
+        );
+        assert_eq!(
+            toks(r"'\ud83d'").unwrap(),
+            vec![Tok::Text("\u{FFFD}".into())]
+        );
+        assert_eq!(
+            toks(r"'\ude00x'").unwrap(),
+            vec![Tok::Text("\u{FFFD}x".into())]
+        );
     }
 
     #[test]
@@ -542,9 +609,16 @@ mod tests {
         // NUL after an identifier is consumed and scanning goes on
         assert_eq!(
             toks("a\0= 1").unwrap(),
-            vec![Tok::Identifier("a".into()), Tok::Sign(Op::from_symbol("=").unwrap()), Tok::Number(1.0)]
+            vec![
+                Tok::Identifier("a".into()),
+                Tok::Sign(Op::from_symbol("=").unwrap()),
+                Tok::Number(1.0)
+            ]
         );
         // NUL at a token start ends the input
-        assert_eq!(toks("'x'\0 garbage ((").unwrap(), vec![Tok::Text("x".into())]);
+        assert_eq!(
+            toks("'x'\0 garbage ((").unwrap(),
+            vec![Tok::Text("x".into())]
+        );
     }
 }

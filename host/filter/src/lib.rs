@@ -40,7 +40,9 @@ pub use lexer::MAX_FUNC_DEPTH;
 pub use macros::{format_datetime, macro_value, MACROS};
 pub use params::{Params, SqlValue};
 pub use parser::{parse, parse_with, ParseOptions, MAX_FILTER_LENGTH, MAX_GROUP_DEPTH};
-pub use resolver::{quote_ident, AfterBuild, FieldResolver, MultiMatch, MultiMatchJoin, NullFallback, Resolved};
+pub use resolver::{
+    quote_ident, AfterBuild, FieldResolver, MultiMatch, MultiMatchJoin, NullFallback, Resolved,
+};
 pub use sort::{
     build_order_by, build_sort_field, parse_sort, parse_sort_unchecked, SortDirection, SortField,
     MAX_SORT_FIELDS, MAX_SORT_FIELD_LENGTH, RANDOM_SORT_KEY, ROWID_SORT_KEY,

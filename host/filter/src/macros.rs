@@ -57,8 +57,12 @@ pub fn macro_value(name: &str, now: &DateTime<Utc>) -> Option<SqlValue> {
     match name {
         "@now" => text(format_datetime(now)),
         // in UTC a calendar day is always 24h, so this equals Go's AddDate(0, 0, ±1)
-        "@yesterday" => text(format_datetime(&now.checked_sub_days(Days::new(1)).unwrap_or(*now))),
-        "@tomorrow" => text(format_datetime(&now.checked_add_days(Days::new(1)).unwrap_or(*now))),
+        "@yesterday" => text(format_datetime(
+            &now.checked_sub_days(Days::new(1)).unwrap_or(*now),
+        )),
+        "@tomorrow" => text(format_datetime(
+            &now.checked_add_days(Days::new(1)).unwrap_or(*now),
+        )),
         "@second" => int(now.second()),
         "@minute" => int(now.minute()),
         "@hour" => int(now.hour()),
@@ -77,8 +81,20 @@ pub fn macro_value(name: &str, now: &DateTime<Utc>) -> Option<SqlValue> {
                 .unwrap_or(first);
             text(at(last, 23, 59, 59, 999))
         }
-        "@yearStart" => text(at(NaiveDate::from_ymd_opt(now.year(), 1, 1).unwrap_or(today), 0, 0, 0, 0)),
-        "@yearEnd" => text(at(NaiveDate::from_ymd_opt(now.year(), 12, 31).unwrap_or(today), 23, 59, 59, 999)),
+        "@yearStart" => text(at(
+            NaiveDate::from_ymd_opt(now.year(), 1, 1).unwrap_or(today),
+            0,
+            0,
+            0,
+            0,
+        )),
+        "@yearEnd" => text(at(
+            NaiveDate::from_ymd_opt(now.year(), 12, 31).unwrap_or(today),
+            23,
+            59,
+            59,
+            999,
+        )),
         _ => None,
     }
 }
@@ -91,12 +107,19 @@ mod tests {
     #[test]
     fn all_macros() {
         // Sunday 2024-02-11 13:45:07.123456Z (leap year February)
-        let now = Utc.with_ymd_and_hms(2024, 2, 11, 13, 45, 7).unwrap() + chrono::Duration::microseconds(123_456);
+        let now = Utc.with_ymd_and_hms(2024, 2, 11, 13, 45, 7).unwrap()
+            + chrono::Duration::microseconds(123_456);
         let t = |s: &str| Some(SqlValue::Text(s.to_string()));
         let i = |v: i64| Some(SqlValue::Integer(v));
         assert_eq!(macro_value("@now", &now), t("2024-02-11 13:45:07.123Z"));
-        assert_eq!(macro_value("@yesterday", &now), t("2024-02-10 13:45:07.123Z"));
-        assert_eq!(macro_value("@tomorrow", &now), t("2024-02-12 13:45:07.123Z"));
+        assert_eq!(
+            macro_value("@yesterday", &now),
+            t("2024-02-10 13:45:07.123Z")
+        );
+        assert_eq!(
+            macro_value("@tomorrow", &now),
+            t("2024-02-12 13:45:07.123Z")
+        );
         assert_eq!(macro_value("@second", &now), i(7));
         assert_eq!(macro_value("@minute", &now), i(45));
         assert_eq!(macro_value("@hour", &now), i(13));
@@ -104,11 +127,26 @@ mod tests {
         assert_eq!(macro_value("@month", &now), i(2));
         assert_eq!(macro_value("@weekday", &now), i(0));
         assert_eq!(macro_value("@year", &now), i(2024));
-        assert_eq!(macro_value("@todayStart", &now), t("2024-02-11 00:00:00.000Z"));
-        assert_eq!(macro_value("@todayEnd", &now), t("2024-02-11 23:59:59.999Z"));
-        assert_eq!(macro_value("@monthStart", &now), t("2024-02-01 00:00:00.000Z"));
-        assert_eq!(macro_value("@monthEnd", &now), t("2024-02-29 23:59:59.999Z"));
-        assert_eq!(macro_value("@yearStart", &now), t("2024-01-01 00:00:00.000Z"));
+        assert_eq!(
+            macro_value("@todayStart", &now),
+            t("2024-02-11 00:00:00.000Z")
+        );
+        assert_eq!(
+            macro_value("@todayEnd", &now),
+            t("2024-02-11 23:59:59.999Z")
+        );
+        assert_eq!(
+            macro_value("@monthStart", &now),
+            t("2024-02-01 00:00:00.000Z")
+        );
+        assert_eq!(
+            macro_value("@monthEnd", &now),
+            t("2024-02-29 23:59:59.999Z")
+        );
+        assert_eq!(
+            macro_value("@yearStart", &now),
+            t("2024-01-01 00:00:00.000Z")
+        );
         assert_eq!(macro_value("@yearEnd", &now), t("2024-12-31 23:59:59.999Z"));
         assert_eq!(macro_value("@NOW", &now), None);
         assert_eq!(macro_value("@unknown", &now), None);
@@ -120,12 +158,24 @@ mod tests {
     #[test]
     fn month_and_year_edges() {
         let now = Utc.with_ymd_and_hms(2023, 12, 31, 23, 59, 59).unwrap();
-        assert_eq!(macro_value("@monthEnd", &now), Some(SqlValue::Text("2023-12-31 23:59:59.999Z".into())));
-        assert_eq!(macro_value("@tomorrow", &now), Some(SqlValue::Text("2024-01-01 23:59:59.000Z".into())));
+        assert_eq!(
+            macro_value("@monthEnd", &now),
+            Some(SqlValue::Text("2023-12-31 23:59:59.999Z".into()))
+        );
+        assert_eq!(
+            macro_value("@tomorrow", &now),
+            Some(SqlValue::Text("2024-01-01 23:59:59.000Z".into()))
+        );
         let now = Utc.with_ymd_and_hms(2023, 3, 1, 0, 0, 0).unwrap();
-        assert_eq!(macro_value("@yesterday", &now), Some(SqlValue::Text("2023-02-28 00:00:00.000Z".into())));
+        assert_eq!(
+            macro_value("@yesterday", &now),
+            Some(SqlValue::Text("2023-02-28 00:00:00.000Z".into()))
+        );
         assert_eq!(macro_value("@weekday", &now), Some(SqlValue::Integer(3)));
         let now = Utc.with_ymd_and_hms(2023, 4, 15, 0, 0, 0).unwrap();
-        assert_eq!(macro_value("@monthEnd", &now), Some(SqlValue::Text("2023-04-30 23:59:59.999Z".into())));
+        assert_eq!(
+            macro_value("@monthEnd", &now),
+            Some(SqlValue::Text("2023-04-30 23:59:59.999Z".into()))
+        );
     }
 }

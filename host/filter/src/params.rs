@@ -1,5 +1,6 @@
 //! Bound SQL parameters: every literal reaches SQLite through here, never spliced into SQL.
 
+use std::collections::HashSet;
 use std::fmt;
 
 /// A value bound to a named placeholder.
@@ -101,7 +102,12 @@ impl Params {
 
     /// Placeholders `:{prefix}{start}`, `:{prefix}{start+1}`, … (`prefix` should be `\w+`).
     pub fn with_prefix(prefix: &str, start: usize) -> Self {
-        Self { prefix: prefix.to_string(), next: start, alias_next: 0, values: Vec::new() }
+        Self {
+            prefix: prefix.to_string(),
+            next: start,
+            alias_next: 0,
+            values: Vec::new(),
+        }
     }
 
     /// A fresh placeholder name that is not bound (yet); see [`crate::MultiMatch::params`].
@@ -162,6 +168,20 @@ impl Params {
         self.values
     }
 
+    /// The values whose placeholder occurs in `sql` (the complete statement), in bind order —
+    /// what dbx binds. [`crate::build_where`] already removes the values it folded away (e.g.
+    /// the `''` of `a = ''`), so binding every value works too; this is a safety net for
+    /// values a resolver bound but did not use.
+    pub fn used_in(&self, sql: &str) -> Vec<(&str, &SqlValue)> {
+        let found = placeholders(sql);
+        self.iter().filter(|(n, _)| found.contains(n)).collect()
+    }
+
+    /// Removes a value by name (no-op when absent).
+    pub fn remove(&mut self, name: &str) {
+        self.values.retain(|(n, _)| n != name);
+    }
+
     /// Drops values bound after `len` (names are not reused).
     pub fn truncate(&mut self, len: usize) {
         self.values.truncate(len);
@@ -179,4 +199,26 @@ impl Params {
         }
         out
     }
+}
+
+/// Every `:name` token in `sql`.
+pub(crate) fn placeholders(sql: &str) -> HashSet<&str> {
+    let mut found = HashSet::new();
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b':' {
+            let start = i;
+            i += 1;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            if i > start + 1 {
+                found.insert(&sql[start..i]);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    found
 }

@@ -21,7 +21,10 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        Self { max_length: Some(MAX_FILTER_LENGTH), max_depth: MAX_GROUP_DEPTH }
+        Self {
+            max_length: Some(MAX_FILTER_LENGTH),
+            max_depth: MAX_GROUP_DEPTH,
+        }
     }
 }
 
@@ -29,7 +32,10 @@ impl ParseOptions {
     /// No length limit (PocketBase applies the 3500-byte limit only to list `filter` params,
     /// not to collection rules or realtime/`findRecordsByFilter` filters).
     pub fn without_length_limit() -> Self {
-        Self { max_length: None, ..Self::default() }
+        Self {
+            max_length: None,
+            ..Self::default()
+        }
     }
 }
 
@@ -48,7 +54,10 @@ pub fn parse_with(src: &str, opts: &ParseOptions) -> Result<Expr, FilterError> {
             return Err(FilterError::new(
                 ErrorKind::TooLong,
                 Some(max),
-                format!("max filter length limit reached ({} > {max} bytes)", src.len()),
+                format!(
+                    "max filter length limit reached ({} > {max} bytes)",
+                    src.len()
+                ),
             ));
         }
     }
@@ -96,7 +105,10 @@ fn parse_list(
         match token.tok {
             Tok::Eof => break,
             Tok::Whitespace | Tok::Comment => continue,
-            Tok::Group { inner_start, inner_end } => {
+            Tok::Group {
+                inner_start,
+                inner_end,
+            } => {
                 if depth + 1 > opts.max_depth {
                     return Err(FilterError::new(
                         ErrorKind::TooDeep,
@@ -107,7 +119,10 @@ fn parse_list(
                 // fexpr accepts a group at any step; a pending partial comparison is dropped
                 let items = parse_list(src, inner_start, inner_end, depth + 1, opts)?;
                 if !items.is_empty() {
-                    result.push(Joined { join, expr: Expr::Group(items) });
+                    result.push(Joined {
+                        join,
+                        expr: Expr::Group(items),
+                    });
                 }
                 step = Step::Join;
                 continue;
@@ -135,7 +150,10 @@ fn parse_list(
                     other => {
                         return Err(FilterError::syntax(
                             token_pos,
-                            format!("expected a sign operator, got {literal:?} ({})", other.type_name()),
+                            format!(
+                                "expected a sign operator, got {literal:?} ({})",
+                                other.type_name()
+                            ),
                         ))
                     }
                 },
@@ -150,11 +168,20 @@ fn parse_list(
                         )
                     })?;
                     let (Some((l, lpos)), Some(o)) = (left.take(), op.take()) else {
-                        return Err(FilterError::syntax(token_pos, "invalid or incomplete filter expression"));
+                        return Err(FilterError::syntax(
+                            token_pos,
+                            "invalid or incomplete filter expression",
+                        ));
                     };
                     result.push(Joined {
                         join,
-                        expr: Expr::Compare(Comparison { left: l, op: o, right, pos: lpos, right_pos: token_pos }),
+                        expr: Expr::Compare(Comparison {
+                            left: l,
+                            op: o,
+                            right,
+                            pos: lpos,
+                            right_pos: token_pos,
+                        }),
                     });
                     step = Step::Join;
                 }
@@ -176,9 +203,16 @@ fn parse_list(
 
     if step != Step::Join {
         if result.is_empty() && !started {
-            return Err(FilterError::new(ErrorKind::Empty, Some(start), "empty filter expression"));
+            return Err(FilterError::new(
+                ErrorKind::Empty,
+                Some(start),
+                "empty filter expression",
+            ));
         }
-        return Err(FilterError::syntax(end, "invalid or incomplete filter expression"));
+        return Err(FilterError::syntax(
+            end,
+            "invalid or incomplete filter expression",
+        ));
     }
     Ok(result)
 }

@@ -62,7 +62,8 @@ pub struct MultiMatch {
 impl MultiMatch {
     /// Renders the sub-query, binding its private parameters into `params`.
     pub fn render(&self, params: &mut Params) -> Result<String, FilterError> {
-        if self.target_alias.is_empty() || self.from_table.is_empty() || self.from_alias.is_empty() {
+        if self.target_alias.is_empty() || self.from_table.is_empty() || self.from_alias.is_empty()
+        {
             return Err(FilterError::invalid(
                 "invalid multi-match subquery (missing target alias, table or alias)",
             ));
@@ -107,13 +108,23 @@ pub struct Resolved {
 impl Resolved {
     /// A plain SQL expression without parameters.
     pub fn sql(sql: impl Into<String>) -> Self {
-        Self { sql: sql.into(), params: Vec::new(), null_fallback: NullFallback::Auto, multi_match: None, after_build: None }
+        Self {
+            sql: sql.into(),
+            params: Vec::new(),
+            null_fallback: NullFallback::Auto,
+            multi_match: None,
+            after_build: None,
+        }
     }
 
     /// Binds `value` and resolves to its placeholder.
     pub fn value(params: &mut Params, value: impl Into<SqlValue>) -> Self {
         let name = params.bind(value);
-        Self { sql: name.clone(), params: vec![name], ..Self::sql("") }
+        Self {
+            sql: name.clone(),
+            params: vec![name],
+            ..Self::sql("")
+        }
     }
 
     pub fn with_null_fallback(mut self, nf: NullFallback) -> Self {

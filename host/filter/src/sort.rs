@@ -52,7 +52,10 @@ pub fn parse_sort_unchecked(src: &str) -> Vec<SortField> {
         .map(|item| {
             let item = item.trim();
             match item.strip_prefix('-') {
-                Some(name) => SortField { name: name.to_string(), direction: SortDirection::Desc },
+                Some(name) => SortField {
+                    name: name.to_string(),
+                    direction: SortDirection::Desc,
+                },
                 None => SortField {
                     name: item.strip_prefix('+').unwrap_or(item).to_string(),
                     direction: SortDirection::Asc,
@@ -105,7 +108,9 @@ pub fn build_sort_field(
     let invalid = || FilterError::invalid(format!("invalid sort field {:?}", field.name));
     let mark = params.len();
     match resolver.resolve(&field.name, params) {
-        Ok(r) if !r.sql.is_empty() && r.params.is_empty() && !r.sql.eq_ignore_ascii_case("null") => {
+        Ok(r)
+            if !r.sql.is_empty() && r.params.is_empty() && !r.sql.eq_ignore_ascii_case("null") =>
+        {
             Ok(format!("{} {}", r.sql, field.direction.sql()))
         }
         _ => {

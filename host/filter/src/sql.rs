@@ -7,7 +7,7 @@ use crate::ast::{Comparison, Expr, Joined, Op, OpKind, Operand};
 use crate::error::{ErrorKind, FilterError};
 use crate::functions;
 use crate::macros;
-use crate::params::{Params, SqlValue};
+use crate::params::{placeholders, Params, SqlValue};
 use crate::parser::MAX_GROUP_DEPTH;
 use crate::resolver::{AfterBuild, FieldResolver, MultiMatch, NullFallback, Resolved};
 
@@ -34,7 +34,11 @@ impl Default for BuildOptions {
 impl BuildOptions {
     /// Default limits with a fixed "now".
     pub fn at(now: DateTime<Utc>) -> Self {
-        Self { now, max_expressions: MAX_EXPRESSIONS, max_depth: MAX_GROUP_DEPTH }
+        Self {
+            now,
+            max_expressions: MAX_EXPRESSIONS,
+            max_depth: MAX_GROUP_DEPTH,
+        }
     }
 }
 
@@ -48,14 +52,31 @@ pub fn build_where(
     params: &mut Params,
     opts: &BuildOptions,
 ) -> Result<String, FilterError> {
-    let mut b = Builder { resolver, params, opts, budget: opts.max_expressions };
-    match expr {
-        Expr::Group(items) => b.group(items, 1),
+    let mut b = Builder {
+        resolver,
+        params,
+        opts,
+        budget: opts.max_expressions,
+        dropped: Vec::new(),
+    };
+    let sql = match expr {
+        Expr::Group(items) => b.group(items, 1)?,
         Expr::Compare(c) => {
             let sql = b.counted_comparison(c)?;
-            Ok(concat(vec![sql]))
+            concat(vec![sql])
+        }
+    };
+    // values of operands folded into `''` are not referenced any more: unbind them, since
+    // SQLite drivers reject unused named values
+    if !b.dropped.is_empty() {
+        let used = placeholders(&sql);
+        for name in &b.dropped {
+            if !used.contains(name.as_str()) {
+                b.params.remove(name);
+            }
         }
     }
+    Ok(sql)
 }
 
 /// What `AfterBuild` does: the builder's own `NOT (…)` or a resolver's closure.
@@ -84,12 +105,22 @@ pub(crate) struct Side {
 
 impl Side {
     pub(crate) fn plain(sql: impl Into<String>) -> Self {
-        Side { sql: sql.into(), params: Vec::new(), null_fallback: NullFallback::Auto, multi_match: None, after_build: None }
+        Side {
+            sql: sql.into(),
+            params: Vec::new(),
+            null_fallback: NullFallback::Auto,
+            multi_match: None,
+            after_build: None,
+        }
     }
 
     fn bound(params: &mut Params, value: SqlValue) -> Self {
         let name = params.bind(value.clone());
-        Side { sql: name.clone(), params: vec![(name, value)], ..Side::plain("") }
+        Side {
+            sql: name.clone(),
+            params: vec![(name, value)],
+            ..Side::plain("")
+        }
     }
 }
 
@@ -98,6 +129,8 @@ pub(crate) struct Builder<'a> {
     pub params: &'a mut Params,
     pub opts: &'a BuildOptions,
     budget: usize,
+    /// Params of operands that `=`/`!=` replaced by `''`.
+    dropped: Vec<String>,
 }
 
 impl Builder<'_> {
@@ -110,7 +143,11 @@ impl Builder<'_> {
             ));
         }
         if items.is_empty() {
-            return Err(FilterError::new(ErrorKind::Empty, None, "empty filter expression"));
+            return Err(FilterError::new(
+                ErrorKind::Empty,
+                None,
+                "empty filter expression",
+            ));
         }
         let mut parts = Vec::with_capacity(items.len() * 2);
         for item in items {
@@ -131,7 +168,10 @@ impl Builder<'_> {
             return Err(FilterError::new(
                 ErrorKind::TooManyExpressions,
                 Some(c.pos),
-                format!("max filter expressions limit reached (max: {})", self.opts.max_expressions),
+                format!(
+                    "max filter expressions limit reached (max: {})",
+                    self.opts.max_expressions
+                ),
             ));
         }
         self.budget -= 1;
@@ -140,9 +180,18 @@ impl Builder<'_> {
         self.combine(left, c.op, right)
     }
 
-    fn operand_checked(&mut self, op: &Operand, side: &str, pos: usize) -> Result<Side, FilterError> {
+    fn operand_checked(
+        &mut self,
+        op: &Operand,
+        side: &str,
+        pos: usize,
+    ) -> Result<Side, FilterError> {
         let fail = |msg: String| {
-            FilterError::new(ErrorKind::Invalid, Some(pos), format!("invalid {side} operand {:?} - {msg}", op.literal()))
+            FilterError::new(
+                ErrorKind::Invalid,
+                Some(pos),
+                format!("invalid {side} operand {:?} - {msg}", op.literal()),
+            )
         };
         match self.operand(op) {
             Ok(s) if !s.sql.is_empty() => Ok(s),
@@ -174,7 +223,9 @@ impl Builder<'_> {
                         }
                         match other {
                             Err(e) => Err(e),
-                            Ok(_) => Err(FilterError::invalid(format!("failed to resolve field {name:?}"))),
+                            Ok(_) => Err(FilterError::invalid(format!(
+                                "failed to resolve field {name:?}"
+                            ))),
                         }
                     }
                 }
@@ -185,11 +236,9 @@ impl Builder<'_> {
     fn side_from(&self, r: Resolved) -> Result<Side, FilterError> {
         let mut params = Vec::with_capacity(r.params.len());
         for name in r.params {
-            let v = self
-                .params
-                .get(&name)
-                .cloned()
-                .ok_or_else(|| FilterError::invalid(format!("resolver returned the unbound parameter {name:?}")))?;
+            let v = self.params.get(&name).cloned().ok_or_else(|| {
+                FilterError::invalid(format!("resolver returned the unbound parameter {name:?}"))
+            })?;
             params.push((name, v));
         }
         Ok(Side {
@@ -204,15 +253,31 @@ impl Builder<'_> {
     /// PocketBase's `buildResolversExpr`.
     fn combine(&mut self, left: Side, op: Op, right: Side) -> Result<String, FilterError> {
         let mut expr = match op.kind {
-            OpKind::Eq => equal_expr(true, &left, &right),
-            OpKind::Neq => equal_expr(false, &left, &right),
+            OpKind::Eq | OpKind::Neq => {
+                let (sql, l_dropped, r_dropped) = equal_expr(op.kind == OpKind::Eq, &left, &right);
+                for (dropped, side) in [(l_dropped, &left), (r_dropped, &right)] {
+                    if dropped {
+                        self.dropped
+                            .extend(side.params.iter().map(|(n, _)| n.clone()));
+                    }
+                }
+                sql
+            }
             OpKind::Like | OpKind::NotLike => {
-                let not = if op.kind == OpKind::NotLike { "NOT " } else { "" };
+                let not = if op.kind == OpKind::NotLike {
+                    "NOT "
+                } else {
+                    ""
+                };
                 if right.params.is_empty() {
-                    format!("{} {not}LIKE ('%' || {} || '%') ESCAPE '\\'", left.sql, right.sql)
+                    format!(
+                        "{} {not}LIKE ('%' || {} || '%') ESCAPE '\\'",
+                        left.sql, right.sql
+                    )
                 } else {
                     for (name, value) in &right.params {
-                        self.params.set(name, SqlValue::Text(like_pattern(&value.to_text())));
+                        self.params
+                            .set(name, SqlValue::Text(like_pattern(&value.to_text())));
                     }
                     format!("{} {not}LIKE {} ESCAPE '\\'", left.sql, right.sql)
                 }
@@ -225,9 +290,15 @@ impl Builder<'_> {
 
         if !op.any {
             let extra = match (&left.multi_match, &right.multi_match) {
-                (Some(lm), Some(rm)) => Some(self.many_vs_many(lm, left.null_fallback, rm, right.null_fallback, op)?),
-                (Some(lm), None) => Some(self.many_vs_one(lm, left.null_fallback, &right, op, false)?),
-                (None, Some(rm)) => Some(self.many_vs_one(rm, right.null_fallback, &left, op, true)?),
+                (Some(lm), Some(rm)) => {
+                    Some(self.many_vs_many(lm, left.null_fallback, rm, right.null_fallback, op)?)
+                }
+                (Some(lm), None) => {
+                    Some(self.many_vs_one(lm, left.null_fallback, &right, op, false)?)
+                }
+                (None, Some(rm)) => {
+                    Some(self.many_vs_one(rm, right.null_fallback, &left, op, true)?)
+                }
                 (None, None) => None,
             };
             if let Some(extra) = extra {
@@ -255,7 +326,10 @@ impl Builder<'_> {
     ) -> Result<String, FilterError> {
         let la = self.params.unique_alias("__ml");
         let ra = self.params.unique_alias("__mr");
-        let l = Side { null_fallback: lnf, ..Side::plain(format!("`{la}`.`multiMatchValue`")) };
+        let l = Side {
+            null_fallback: lnf,
+            ..Side::plain(format!("`{la}`.`multiMatchValue`"))
+        };
         let r = Side {
             null_fallback: rnf,
             after_build: Some(After::Not),
@@ -264,7 +338,9 @@ impl Builder<'_> {
         let where_sql = self.combine(l, op, r)?;
         let lq = lm.render(self.params)?;
         let rq = rm.render(self.params)?;
-        Ok(format!("NOT EXISTS (SELECT 1 FROM ({lq}) `{la}` LEFT JOIN ({rq}) `{ra}` WHERE {where_sql})"))
+        Ok(format!(
+            "NOT EXISTS (SELECT 1 FROM ({lq}) `{la}` LEFT JOIN ({rq}) `{ra}` WHERE {where_sql})"
+        ))
     }
 
     /// "No value of the multi-valued side fails the comparison with the other side".
@@ -283,10 +359,19 @@ impl Builder<'_> {
             ..Side::plain(format!("`{alias}`.`multiMatchValue`"))
         };
         // like PocketBase, only the SQL and params of the other operand are carried over
-        let other = Side { params: other.params.clone(), ..Side::plain(other.sql.clone()) };
-        let where_sql = if inverse { self.combine(other, op, value)? } else { self.combine(value, op, other)? };
+        let other = Side {
+            params: other.params.clone(),
+            ..Side::plain(other.sql.clone())
+        };
+        let where_sql = if inverse {
+            self.combine(other, op, value)?
+        } else {
+            self.combine(value, op, other)?
+        };
         let sub = mm.render(self.params)?;
-        Ok(format!("NOT EXISTS (SELECT 1 FROM ({sub}) `{alias}` WHERE {where_sql})"))
+        Ok(format!(
+            "NOT EXISTS (SELECT 1 FROM ({sub}) `{alias}` WHERE {where_sql})"
+        ))
     }
 }
 
@@ -323,50 +408,74 @@ fn has_empty_param_value(s: &Side) -> bool {
 }
 
 fn is_empty_identifier(s: &Side) -> bool {
-    matches!(s.sql.to_ascii_lowercase().as_str(), "" | "null" | "''" | "\"\"" | "``")
+    matches!(
+        s.sql.to_ascii_lowercase().as_str(),
+        "" | "null" | "''" | "\"\"" | "``"
+    )
 }
 
 fn is_known_non_empty(s: &Side) -> bool {
     if s.null_fallback == NullFallback::Enforced {
         return false;
     }
-    if matches!(s.sql.to_ascii_lowercase().as_str(), "1" | "0" | "false" | "true") {
+    if matches!(
+        s.sql.to_ascii_lowercase().as_str(),
+        "1" | "0" | "false" | "true"
+    ) {
         return true;
     }
     !s.params.is_empty() && !has_empty_param_value(s) && !is_empty_identifier(s)
 }
 
 /// `=` / `!=` with PocketBase's NULL vs empty-string normalisation (`resolveEqualExpr`).
-fn equal_expr(equal: bool, l: &Side, r: &Side) -> String {
-    let (eq, null_eq, concat_op, null_expr) =
-        if equal { ("=", "IS", "OR", "IS NULL") } else { ("IS NOT", "IS NOT", "AND", "IS NOT NULL") };
+/// Also tells which operands were left out of the SQL.
+fn equal_expr(equal: bool, l: &Side, r: &Side) -> (String, bool, bool) {
+    let (eq, null_eq, concat_op, null_expr) = if equal {
+        ("=", "IS", "OR", "IS NULL")
+    } else {
+        ("IS NOT", "IS NOT", "AND", "IS NOT NULL")
+    };
 
     if l.null_fallback == NullFallback::Disabled || r.null_fallback == NullFallback::Disabled {
-        return format!("{} {null_eq} {}", l.sql, r.sql);
+        return (format!("{} {null_eq} {}", l.sql, r.sql), false, false);
     }
 
     let empty = |s: &Side| {
         is_empty_identifier(s)
-            || (s.null_fallback == NullFallback::Auto && s.params.len() == 1 && has_empty_param_value(s))
+            || (s.null_fallback == NullFallback::Auto
+                && s.params.len() == 1
+                && has_empty_param_value(s))
     };
     let l_empty = empty(l);
     let r_empty = empty(r);
 
     if l_empty && r_empty {
-        return format!("'' {eq} ''");
+        return (format!("'' {eq} ''"), true, true);
     }
     if is_known_non_empty(l) || is_known_non_empty(r) {
         let ls = if l_empty { "''" } else { l.sql.as_str() };
         let rs = if r_empty { "''" } else { r.sql.as_str() };
-        return format!("{ls} {eq} {rs}");
+        return (format!("{ls} {eq} {rs}"), l_empty, r_empty);
     }
     if l_empty {
-        return format!("('' {eq} {r} {concat_op} {r} {null_expr})", r = r.sql);
+        return (
+            format!("('' {eq} {r} {concat_op} {r} {null_expr})", r = r.sql),
+            true,
+            false,
+        );
     }
     if r_empty {
-        return format!("({l} {eq} '' {concat_op} {l} {null_expr})", l = l.sql);
+        return (
+            format!("({l} {eq} '' {concat_op} {l} {null_expr})", l = l.sql),
+            false,
+            true,
+        );
     }
-    format!("COALESCE({}, '') {eq} COALESCE({}, '')", l.sql, r.sql)
+    (
+        format!("COALESCE({}, '') {eq} COALESCE({}, '')", l.sql, r.sql),
+        false,
+        false,
+    )
 }
 
 /// The pattern bound for `~`/`!~` with a literal right side: used as-is when it contains an
@@ -447,7 +556,10 @@ mod tests {
     fn concat_rules() {
         assert_eq!(concat(vec!["a = 1".into()]), "a = 1");
         assert_eq!(concat(vec!["(x or y)".into()]), "((x or y))");
-        assert_eq!(concat(vec!["a".into(), "AND".into(), "b".into()]), "(a AND b)");
+        assert_eq!(
+            concat(vec!["a".into(), "AND".into(), "b".into()]),
+            "(a AND b)"
+        );
         assert_eq!(concat(vec![String::new()]), "");
     }
 }

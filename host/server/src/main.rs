@@ -1,1 +1,39 @@
-fn main() {}
+//! `pocketbun`: a PocketBase-compatible backend in one binary.
+
+mod apis;
+mod cli;
+mod commands;
+mod http;
+
+use clap::{CommandFactory, Parser};
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("{} {msg}", chrono::Local::now().format("%Y/%m/%d %H:%M:%S"));
+    std::process::exit(1);
+}
+
+fn main() {
+    let cli = cli::Cli::parse();
+    if cli.version {
+        println!("pocketbun version {}", env!("CARGO_PKG_VERSION"));
+        return;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("POCKETBUN_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(if cli.global.dev { "debug" } else { "warn" })
+        }))
+        .with_writer(std::io::stderr)
+        .init();
+    pocketbun_core::auth::password::configure_from_env();
+    let result = match cli.command {
+        None => {
+            let _ = cli::Cli::command().print_help();
+            Ok(())
+        }
+        Some(cli::Command::Serve(args)) => commands::serve::run(&cli.global, args),
+        Some(cli::Command::Superuser { action }) => commands::superuser::run(&cli.global, action),
+    };
+    if let Err(e) = result {
+        fail(e);
+    }
+}

@@ -1,6 +1,7 @@
 //! Collection lifecycle: validation, create/update with schema sync, delete, truncate,
 //! import and view field inference.
 
+pub mod list;
 mod save;
 mod validate;
 pub mod view_fields;

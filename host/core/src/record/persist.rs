@@ -72,6 +72,33 @@ pub fn find_by_id(conn: &Connection, c: &Arc<Collection>, id: &str) -> ApiResult
     }
 }
 
+/// Finds an auth record by an identity field; case-insensitive when the field's unique index
+/// declares `COLLATE NOCASE`.
+pub fn find_by_identity(conn: &Connection, c: &Arc<Collection>, field: &str, identity: &str) -> ApiResult<Option<Record>> {
+    if c.field(field).is_none() {
+        return Ok(None);
+    }
+    let nocase = c.indexes.iter().filter_map(|i| crate::schema::index::ParsedIndex::parse(i)).any(|idx| {
+        idx.unique
+            && idx.columns.len() == 1
+            && idx.columns[0].name.eq_ignore_ascii_case(field)
+            && idx.columns[0].collate.eq_ignore_ascii_case("nocase")
+    });
+    let collate = if nocase { " COLLATE NOCASE" } else { "" };
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} = ?1{collate} LIMIT 1",
+        super::query::select_columns(c, None),
+        quote_ident(&c.name),
+        quote_ident(field)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([identity])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(Record::from_columns(c.clone(), crate::db::row_to_values(row, c.fields.len())?))),
+        None => Ok(None),
+    }
+}
+
 const DELETE_FAILED: &str = "Failed to delete record. Make sure that the record is not part of a required relation reference.";
 
 /// Deletes a record and applies PocketBase's relation cascade: references are removed from

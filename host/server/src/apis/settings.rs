@@ -1,0 +1,27 @@
+//! `GET/PATCH /api/settings` (superusers only).
+
+use axum::body::Body;
+use pocketbun_core::settings::{apply_patch, masked, validate};
+use pocketbun_core::store;
+
+use crate::http::body::{parse_body, DEFAULT_BODY_LIMIT};
+use crate::http::context::Ctx;
+use crate::http::error::HttpResult;
+use crate::http::json::json_picked;
+
+pub async fn get(ctx: Ctx) -> HttpResult {
+    ctx.require_superuser()?;
+    json_picked(ctx.fields(), masked(&ctx.app.settings()), false)
+}
+
+pub async fn patch(ctx: Ctx, body: Body) -> HttpResult {
+    ctx.require_superuser()?;
+    let input = parse_body(&ctx.headers, body, DEFAULT_BODY_LIMIT).await?;
+    let next = apply_patch(&ctx.app.settings(), &input);
+    validate(&next)?;
+    let cipher = ctx.app.cipher();
+    let to_store = next.clone();
+    ctx.app.data.write(move |conn| store::settings::save(conn, &to_store, cipher.as_deref())).await?;
+    ctx.app.set_settings(next.clone());
+    json_picked(ctx.fields(), masked(&next), false)
+}

@@ -1,0 +1,17 @@
+pub mod serve;
+pub mod superuser;
+
+use pocketbun_core::{App, AppOptions};
+use std::sync::Arc;
+
+use crate::cli::GlobalFlags;
+
+/// Opens the data dir (every command bootstraps the app, as PocketBase does).
+pub fn bootstrap(g: &GlobalFlags) -> Result<Arc<App>, String> {
+    App::bootstrap(AppOptions {
+        data_dir: g.dir.clone(),
+        encryption_env: (!g.encryption_env.is_empty()).then(|| g.encryption_env.clone()),
+        dev: g.dev,
+    })
+    .map_err(|e| e.message)
+}

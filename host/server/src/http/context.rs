@@ -1,0 +1,88 @@
+//! Per-request context: the app, the authenticated record and the request data that
+//! rules can reference (`@request.*`).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use pocketbun_core::auth::{authenticate, token::TokenType};
+use pocketbun_core::record::rules::RequestInfo;
+use pocketbun_core::record::Record;
+use pocketbun_core::{ApiError, App};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+use super::error::HttpError;
+use super::query::Query;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+}
+
+/// Everything a handler needs to know about the caller.
+pub struct Ctx {
+    pub app: Arc<App>,
+    pub auth: Option<Record>,
+    pub query: Query,
+    pub method: String,
+    pub headers: HeaderMap,
+}
+
+impl Ctx {
+    pub fn is_superuser(&self) -> bool {
+        self.auth.as_ref().map(|a| a.collection.is_superusers()).unwrap_or(false)
+    }
+
+    /// 401 without auth, 403 for non-superusers (PocketBase's RequireSuperuserAuth).
+    pub fn require_superuser(&self) -> Result<(), HttpError> {
+        match &self.auth {
+            None => Err(ApiError::unauthorized("The request requires valid record authorization token.").into()),
+            Some(a) if !a.collection.is_superusers() => {
+                Err(ApiError::forbidden("The authorized record is not allowed to perform this action.").into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn fields(&self) -> Option<&str> {
+        self.query.get("fields")
+    }
+
+    /// The `@request.*` view of this request (body filled in by the caller when relevant).
+    pub fn request_info(&self, body: Map<String, Value>) -> RequestInfo {
+        let headers = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (k.as_str().to_ascii_lowercase().replace('-', "_"), Value::String(v.to_str().unwrap_or_default().to_string()))
+            })
+            .collect();
+        RequestInfo {
+            auth: self.auth.clone(),
+            method: self.method.clone(),
+            context: "default".into(),
+            query: self.query.to_json(),
+            headers,
+            body,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let app = state.app.clone();
+        let auth = match parts.headers.get("authorization").and_then(|v| v.to_str().ok()) {
+            Some(token) if !token.is_empty() => authenticate(&app, token, TokenType::Auth).await,
+            _ => None,
+        };
+        Ok(Ctx {
+            app,
+            auth,
+            query: Query::parse(parts.uri.query()),
+            method: parts.method.as_str().to_string(),
+            headers: parts.headers.clone(),
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! The HTTP server: routes, middleware (security headers, CORS, body limits) and start-up.
+
+pub mod body;
+pub mod context;
+pub mod error;
+pub mod json;
+pub mod query;
+
+use axum::extract::{FromRef, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::apis;
+use context::AppState;
+
+/// Router state: the app plus server options.
+#[derive(Clone)]
+pub struct ServerState {
+    pub app: AppState,
+    pub public_dir: Option<Arc<PathBuf>>,
+    pub index_fallback: bool,
+    pub origins: Arc<Vec<String>>,
+}
+
+impl FromRef<ServerState> for AppState {
+    fn from_ref(s: &ServerState) -> AppState {
+        s.app.clone()
+    }
+}
+
+pub fn router(state: ServerState) -> Router {
+    let api = Router::new()
+        .route("/api/health", get(apis::health::health))
+        .route("/api/settings", get(apis::settings::get).patch(apis::settings::patch))
+        .route("/api/collections", get(apis::collections::list).post(apis::collections::create))
+        .route("/api/collections/import", axum::routing::put(apis::collections::import))
+        .route("/api/collections/meta/scaffolds", get(apis::collections::scaffolds))
+        .route("/api/collections/meta/oauth2-providers", get(apis::collections::oauth2_providers))
+        .route(
+            "/api/collections/{collection}",
+            get(apis::collections::view).patch(apis::collections::update).delete(apis::collections::delete),
+        )
+        .route("/api/collections/{collection}/truncate", delete(apis::collections::truncate))
+        .route("/api/collections/{collection}/records", get(apis::records::list).post(apis::records::create))
+        .route(
+            "/api/collections/{collection}/records/{id}",
+            get(apis::records::view).patch(apis::records::update).delete(apis::records::delete),
+        )
+        .route("/api/collections/{collection}/auth-methods", get(apis::record_auth::auth_methods))
+        .route("/api/collections/{collection}/auth-with-password", post(apis::record_auth::auth_with_password))
+        .route("/api/collections/{collection}/auth-refresh", post(apis::record_auth::auth_refresh))
+        .route("/api/collections/{collection}/impersonate/{id}", post(apis::record_auth::impersonate))
+        .with_state(state.app.clone());
+
+    Router::new()
+        .merge(api)
+        .method_not_allowed_fallback(not_found_json)
+        .fallback(apis::static_files::fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), cors_and_security_headers))
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .with_state(state)
+}
+
+async fn not_found_json() -> Response {
+    error::HttpError(pocketbun_core::ApiError::not_found("")).into_response()
+}
+
+fn origin_allowed(origins: &[String], origin: &str) -> Option<String> {
+    if origins.iter().any(|o| o == "*") {
+        return Some("*".to_string());
+    }
+    origins.iter().any(|pat| wildcard_match(pat, origin)).then(|| origin.to_string())
+}
+
+fn wildcard_match(pattern: &str, s: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(sp) = star {
+            pi = sp + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// CORS (PocketBase's defaults: any origin, preflight 204) and the security headers every
+/// response carries.
+async fn cors_and_security_headers(State(state): State<ServerState>, req: Request, next: Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let allow = origin.as_deref().and_then(|o| origin_allowed(&state.origins, o));
+    if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        let h = res.headers_mut();
+        if let Some(a) = &allow {
+            if let Ok(v) = HeaderValue::from_str(a) {
+                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            }
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"));
+            if let Some(req_headers) = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+                h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, req_headers.clone());
+            }
+        }
+        for v in ["Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"] {
+            h.append(header::VARY, HeaderValue::from_static(v));
+        }
+        return res;
+    }
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if let Some(a) = allow {
+        if let Ok(v) = HeaderValue::from_str(&a) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        }
+    }
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+    let defaults = [
+        ("x-xss-protection", "1; mode=block"),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "SAMEORIGIN"),
+        ("cross-origin-opener-policy", "same-origin"),
+    ];
+    for (k, v) in defaults {
+        h.entry(HeaderName::from_static(k)).or_insert(HeaderValue::from_static(v));
+    }
+    res
+}
