@@ -15,6 +15,7 @@ pub mod record;
 pub mod schema;
 pub mod schema_cache;
 pub mod settings;
+pub mod sql_console;
 pub mod store;
 pub mod superusers;
 pub mod util;

@@ -60,6 +60,13 @@ pub fn masked(settings: &Value) -> Value {
     out
 }
 
+fn rate_limit_label_re() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"^(\w+ /[\w/-]*|/[\w/-]*|\w+:\w+|\*:\w+|\w+)$").expect("static regex")
+    })
+}
+
 fn object_at<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Map<String, Value>> {
     let mut node = v;
     for p in path {
@@ -136,8 +143,11 @@ pub fn validate(settings: &Value) -> ApiResult<()> {
         let mut rules_errs = ValidationErrors::new();
         for (i, rule) in rules.iter().enumerate() {
             let mut re = ValidationErrors::new();
-            if rule.get("label").and_then(Value::as_str).unwrap_or_default().is_empty() {
+            let label = rule.get("label").and_then(Value::as_str).unwrap_or_default();
+            if label.is_empty() {
                 re.add("label", FieldError::required());
+            } else if !rate_limit_label_re().is_match(label) {
+                re.add("label", FieldError::new("validation_match_invalid", "Must be in a valid format."));
             }
             if rule.get("maxRequests").and_then(Value::as_i64).unwrap_or(0) < 1 {
                 re.add("maxRequests", FieldError::required());
@@ -157,21 +167,85 @@ pub fn validate(settings: &Value) -> ApiResult<()> {
     errs.into_result("An error occurred while saving the new settings.")
 }
 
-/// Applies a PATCH body: deep merge (arrays replaced); a secret sent as "" keeps the old one
-/// (the dashboard never has the stored secret to send back).
-pub fn apply_patch(current: &Value, patch: &Map<String, Value>) -> Value {
-    let mut next = current.clone();
-    crate::model::collection::merge_json(&mut next, &Value::Object(patch.clone()));
+/// The shape of the settings document: defaults plus the secret keys and one template item
+/// for each array, used to apply PATCHes like Go's json.Unmarshal into the settings struct.
+fn template() -> Value {
+    let mut t = crate::store::settings::defaults();
+    let set = |t: &mut Value, path: &[&str], v: Value| {
+        if let Some(m) = object_at(t, &path[..path.len() - 1]) {
+            m.insert(path[path.len() - 1].to_string(), v);
+        }
+    };
     for path in SECRET_PATHS {
-        let new_v = s(&next, path).clone();
-        if new_v.as_str().map(str::is_empty).unwrap_or(true) {
-            let old_v = s(current, path).clone();
-            if !old_v.is_null() {
-                if let Some(m) = object_at(&mut next, &path[..path.len() - 1]) {
+        set(&mut t, path, Value::String(String::new()));
+    }
+    let rule = serde_json::json!([{"label": "", "audience": "", "duration": 0, "maxRequests": 0}]);
+    set(&mut t, &["rateLimits", "rules"], rule);
+    for path in [&["superuserIPs"][..], &["rateLimits", "excludedIPs"], &["trustedProxy", "headers"]] {
+        set(&mut t, path, serde_json::json!([""]));
+    }
+    t
+}
+
+/// Merges `patch` into `target` following `template`'s types: unknown keys are ignored,
+/// objects merge key by key, arrays are replaced, a value of the wrong type is an error.
+fn merge_typed(target: &mut Value, patch: &Value, template: &Value) -> Result<(), String> {
+    if patch.is_null() {
+        return Ok(());
+    }
+    match template {
+        Value::Object(t) => {
+            let p = patch.as_object().ok_or("expected an object")?;
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            for (k, pv) in p {
+                let Some(tv) = t.get(k) else { continue };
+                let slot = target.as_object_mut().map(|m| m.entry(k.clone()).or_insert(Value::Null));
+                if let Some(slot) = slot {
+                    if slot.is_null() {
+                        *slot = tv.clone();
+                    }
+                    merge_typed(slot, pv, tv)?;
+                }
+            }
+        }
+        Value::Array(t) => {
+            let items = patch.as_array().ok_or("expected an array")?;
+            let item_template = t.first().cloned().unwrap_or(Value::String(String::new()));
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let mut v = item_template.clone();
+                merge_typed(&mut v, item, &item_template)?;
+                out.push(v);
+            }
+            *target = Value::Array(out);
+        }
+        Value::Bool(_) if patch.is_boolean() => *target = patch.clone(),
+        Value::Number(_) if patch.is_number() => *target = patch.clone(),
+        Value::String(_) if patch.is_string() => *target = patch.clone(),
+        _ => return Err("invalid value type".into()),
+    }
+    Ok(())
+}
+
+/// Applies a PATCH body (deep merge, arrays replaced, unknown keys ignored). Secrets not sent,
+/// or sent empty, keep their stored value (the dashboard never has it to send back).
+pub fn apply_patch(current: &Value, patch: &Map<String, Value>) -> Result<Value, String> {
+    let mut next = current.clone();
+    merge_typed(&mut next, &Value::Object(patch.clone()), &template())?;
+    for path in SECRET_PATHS {
+        let new_empty = s(&next, path).as_str().map(str::is_empty).unwrap_or(true);
+        let old_v = s(current, path).clone();
+        if new_empty {
+            if let Some(m) = object_at(&mut next, &path[..path.len() - 1]) {
+                if old_v.as_str().is_some_and(|o| !o.is_empty()) {
                     m.insert(path[path.len() - 1].to_string(), old_v);
+                } else {
+                    m.remove(path[path.len() - 1]);
                 }
             }
         }
     }
-    next
+    Ok(next)
 }

@@ -83,6 +83,7 @@ fn credentials(email: &str, password: &str) -> Map<String, Value> {
     m.insert("email".into(), json!(email));
     m.insert("password".into(), json!(password));
     m.insert("passwordConfirm".into(), json!(password));
+    m.insert("verified".into(), json!(true)); // superusers are verified by default
     m
 }
 

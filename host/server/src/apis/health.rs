@@ -8,7 +8,7 @@ use crate::http::json::json_ok;
 
 pub async fn health(ctx: Ctx) -> Response {
     let data = if ctx.is_superuser() {
-        json!({"canBackup": true, "realIP": "", "possibleProxyHeader": ""})
+        json!({"canBackup": true, "realIP": ctx.remote_ip, "possibleProxyHeader": ""})
     } else {
         json!({})
     };

@@ -5,6 +5,7 @@ pub mod health;
 pub mod record_auth;
 pub mod records;
 pub mod settings;
+pub mod sql;
 pub mod static_files;
 
 use crate::http::query::Query;

@@ -10,7 +10,7 @@ use pocketbun_core::{auth::password, ApiError, FieldError, ValidationErrors};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-use crate::http::body::{parse_body, DEFAULT_BODY_LIMIT};
+use crate::http::form::read_form;
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 use crate::http::json::json_picked;
@@ -77,7 +77,7 @@ pub async fn auth_with_password(ctx: Ctx, Path(coll): Path<String>, body: Body) 
     if !c.option("passwordAuth", "enabled").as_bool().unwrap_or(false) {
         return Err(ApiError::forbidden("The collection is not configured to allow password authentication.").into());
     }
-    let input = parse_body(&ctx.headers, body, DEFAULT_BODY_LIMIT).await?;
+    let input = read_form(&ctx, body).await?;
     let get = |k: &str| input.get(k).map(pocketbun_core::record::values::to_text).unwrap_or_default();
     let (identity, pass, identity_field) = (get("identity"), get("password"), get("identityField"));
     let mut errs = ValidationErrors::new();
@@ -159,7 +159,7 @@ pub async fn auth_refresh(ctx: Ctx, Path(coll): Path<String>) -> HttpResult {
 pub async fn impersonate(ctx: Ctx, Path((coll, id)): Path<(String, String)>, body: Body) -> HttpResult {
     ctx.require_superuser()?;
     let c = auth_collection(&ctx, &coll)?;
-    let input = parse_body(&ctx.headers, body, DEFAULT_BODY_LIMIT).await?;
+    let input = read_form(&ctx, body).await?;
     let duration = input.get("duration").map(pocketbun_core::record::values::to_number).unwrap_or(0.0);
     if duration < 0.0 {
         let mut errs = ValidationErrors::new();

@@ -4,7 +4,7 @@ use axum::body::Body;
 use pocketbun_core::settings::{apply_patch, masked, validate};
 use pocketbun_core::store;
 
-use crate::http::body::{parse_body, DEFAULT_BODY_LIMIT};
+use crate::http::form::read_form;
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 use crate::http::json::json_picked;
@@ -16,8 +16,8 @@ pub async fn get(ctx: Ctx) -> HttpResult {
 
 pub async fn patch(ctx: Ctx, body: Body) -> HttpResult {
     ctx.require_superuser()?;
-    let input = parse_body(&ctx.headers, body, DEFAULT_BODY_LIMIT).await?;
-    let next = apply_patch(&ctx.app.settings(), &input);
+    let input = read_form(&ctx, body).await?;
+    let next = apply_patch(&ctx.app.settings(), &input).map_err(|_| pocketbun_core::ApiError::bad_request(crate::http::form::LOAD_FAILED))?;
     validate(&next)?;
     let cipher = ctx.app.cipher();
     let to_store = next.clone();

@@ -19,7 +19,7 @@ fn installer_link(app: &pocketbun_core::App, base_url: &str) -> Result<Option<St
         None => superusers::create(app, INSTALLER_EMAIL, &random_string(30, ALPHANUMERIC))?,
     };
     let token = new_auth_token(&rec, false, Some(30 * 60));
-    Ok(Some(format!("{base_url}/_/#/pbinstal/{token}")))
+    Ok(Some(format!("{base_url}/_/#/pbinstall/{token}")))
 }
 
 pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {

@@ -26,6 +26,8 @@ pub struct Ctx {
     pub query: Query,
     pub method: String,
     pub headers: HeaderMap,
+    /// The socket peer address (trusted proxy headers are not applied yet).
+    pub remote_ip: String,
 }
 
 impl Ctx {
@@ -77,7 +79,13 @@ impl FromRequestParts<AppState> for Ctx {
             Some(token) if !token.is_empty() => authenticate(&app, token, TokenType::Auth).await,
             _ => None,
         };
+        let remote_ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string())
+            .unwrap_or_default();
         Ok(Ctx {
+            remote_ip,
             app,
             auth,
             query: Query::parse(parts.uri.query()),

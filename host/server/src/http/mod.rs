@@ -3,6 +3,7 @@
 pub mod body;
 pub mod context;
 pub mod error;
+pub mod form;
 pub mod json;
 pub mod query;
 
@@ -37,6 +38,7 @@ pub fn router(state: ServerState) -> Router {
     let api = Router::new()
         .route("/api/health", get(apis::health::health))
         .route("/api/settings", get(apis::settings::get).patch(apis::settings::patch))
+        .route("/api/sql", post(apis::sql::run))
         .route("/api/collections", get(apis::collections::list).post(apis::collections::create))
         .route("/api/collections/import", axum::routing::put(apis::collections::import))
         .route("/api/collections/meta/scaffolds", get(apis::collections::scaffolds))

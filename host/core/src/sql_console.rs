@@ -1,0 +1,90 @@
+//! The superuser SQL console (`POST /api/sql`): read queries on a reader connection, write
+//! batches in one transaction on the writer.
+
+use rusqlite::types::ValueRef;
+use fallible_iterator::FallibleIterator;
+use rusqlite::{Batch, Connection};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+
+pub const MAX_QUERY_LENGTH: usize = 5000;
+const MAX_ROWS: usize = 1000;
+const WRITE_PREFIXES: [&str; 8] = ["INSERT", "CREATE", "UPDATE", "DELETE", "DROP", "DETACH", "ALTER", "REPLACE"];
+
+fn is_write(query: &str) -> bool {
+    let upper = query.trim_start().to_ascii_uppercase();
+    WRITE_PREFIXES.iter().any(|p| upper.starts_with(p))
+}
+
+fn raw_error(e: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!("Failed to execute query. Raw error: \n{e}"))
+}
+
+fn cell(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => json!(i.to_string()),
+        ValueRef::Real(f) => json!(crate::util::number_json(f).to_string()),
+        ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) => json!(String::from_utf8_lossy(b)),
+    }
+}
+
+struct Outcome {
+    affected: u64,
+    columns: Vec<Value>,
+    rows: Vec<Value>,
+}
+
+/// Runs every statement of the batch; the result set of the last one is returned.
+fn run_batch(conn: &Connection, query: &str) -> Result<Outcome, rusqlite::Error> {
+    let mut out = Outcome { affected: 0, columns: vec![], rows: vec![] };
+    let mut batch = Batch::new(conn, query);
+    while let Some(mut stmt) = batch.next()? {
+        let columns: Vec<Value> = stmt
+            .columns()
+            .iter()
+            .map(|c| json!({"name": c.name(), "type": c.decl_type().unwrap_or(""), "nullable": true}))
+            .collect();
+        let n = columns.len();
+        let before = conn.total_changes();
+        let mut rows = vec![];
+        {
+            let mut rs = stmt.raw_query();
+            while let Some(row) = rs.next()? {
+                if rows.len() < MAX_ROWS {
+                    rows.push(Value::Array((0..n).map(|i| row.get_ref(i).map(cell).unwrap_or(Value::Null)).collect()));
+                }
+            }
+        }
+        out.affected += conn.total_changes().saturating_sub(before);
+        out.columns = columns;
+        out.rows = rows;
+    }
+    Ok(out)
+}
+
+pub async fn run(app: &App, query: String) -> ApiResult<Value> {
+    let started = Instant::now();
+    let outcome = if is_write(&query) {
+        app.data
+            .write(move |conn| {
+                let tx = conn.transaction()?;
+                let out = run_batch(&tx, &query).map_err(raw_error)?;
+                tx.commit().map_err(raw_error)?;
+                Ok(out)
+            })
+            .await?
+    } else {
+        app.data.read(move |conn| run_batch(conn, &query).map_err(raw_error)).await?
+    };
+    Ok(json!({
+        "execTime": started.elapsed().as_millis() as u64,
+        "affectedRows": outcome.affected,
+        "columns": outcome.columns,
+        "rows": outcome.rows,
+    }))
+}
