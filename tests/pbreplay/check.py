@@ -136,6 +136,22 @@ def remove_ids(lines, gone):
 
 # ---------------------------------------------------------------------------
 
+LOG_LINE = re.compile(r"^(PASS|FAIL) (\S+)(?:.*?  -- (.*))?$")
+
+
+def results_from_log(log_path, start):
+    """Rebuilds replay.py's result list from its PASS/FAIL lines (from byte offset start)."""
+    results = []
+    with open(log_path, encoding="utf-8", errors="replace") as f:
+        f.seek(start)
+        for line in f:
+            m = LOG_LINE.match(line.rstrip("\n"))
+            if m:
+                results.append({"id": m.group(2), "pass": m.group(1) == "PASS",
+                                "problems": [m.group(3)] if m.group(3) else []})
+    return {"results": results}
+
+
 def run_replay(args, shared, binary, only, json_path, log_path):
     replay = os.path.join(shared, "pbreplay", "replay.py")
     cmd = [sys.executable, replay, "--bin", binary, "--data", os.path.join(shared, "fixtures", "pocketbase-testdata"),
@@ -146,6 +162,7 @@ def run_replay(args, shared, binary, only, json_path, log_path):
         cmd += ["--jobs", str(args.jobs)]
     if args.verbose:
         cmd.append("-v")
+    start = os.path.getsize(log_path) if os.path.exists(log_path) else 0
     with open(log_path, "a", encoding="utf-8", errors="replace") as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=None, text=True, errors="replace")
         try:
@@ -159,6 +176,12 @@ def run_replay(args, shared, binary, only, json_path, log_path):
             proc.terminate()
             proc.wait()
             raise
+    if rc not in (0, 1) and not os.path.exists(json_path):
+        # replay.py can crash while writing its JSON (e.g. a binary failure body that is not
+        # valid UTF-8); its per-scenario PASS/FAIL lines are complete by then.
+        doc = results_from_log(log_path, start)
+        if doc["results"]:
+            return doc
     if rc not in (0, 1) or not os.path.exists(json_path):
         die("replay.py exited with status %d and %s (log: %s)"
             % (rc, "wrote no --json output" if not os.path.exists(json_path) else "an unexpected status", log_path))
