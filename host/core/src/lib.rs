@@ -7,9 +7,11 @@
 pub mod app;
 pub mod auth;
 pub mod collections;
+pub mod crons;
 pub mod db;
 pub mod error;
 pub mod fields_picker;
+pub mod logs;
 pub mod model;
 pub mod record;
 pub mod schema;

@@ -19,8 +19,30 @@ fn is_write(query: &str) -> bool {
     WRITE_PREFIXES.iter().any(|p| upper.starts_with(p))
 }
 
-fn raw_error(e: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request(format!("Failed to execute query. Raw error: \n{e}"))
+fn raw_error(e: rusqlite::Error) -> ApiError {
+    ApiError::bad_request(format!("Failed to execute query. Raw error: \n{}", sqlite_error_text(&e)))
+}
+
+/// Formats SQLite failures the way Go's SQLite driver does (and PocketBase shows):
+/// `SQL logic error: near "x": syntax error (1)`.
+fn sqlite_error_text(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(err, msg) => {
+            // SAFETY: sqlite3_errstr returns a pointer to a static, NUL-terminated string.
+            let desc = unsafe { std::ffi::CStr::from_ptr(rusqlite::ffi::sqlite3_errstr(err.extended_code)) };
+            let desc = desc.to_string_lossy();
+            match msg {
+                Some(m) => format!("{desc}: {m} ({})", err.extended_code),
+                None => format!("{desc} ({})", err.extended_code),
+            }
+        }
+        rusqlite::Error::SqlInputError { error, msg, .. } => {
+            // SAFETY: as above.
+            let desc = unsafe { std::ffi::CStr::from_ptr(rusqlite::ffi::sqlite3_errstr(error.extended_code)) };
+            format!("{}: {msg} ({})", desc.to_string_lossy(), error.extended_code)
+        }
+        other => other.to_string(),
+    }
 }
 
 fn cell(v: ValueRef<'_>) -> Value {

@@ -96,19 +96,7 @@ pub enum SuperuserCommand {
 }
 
 impl GlobalFlags {
-    fn sibling(&self, name: &str) -> PathBuf {
-        self.dir.parent().map(|p| p.join(name)).unwrap_or_else(|| PathBuf::from(name))
-    }
-    pub fn hooks_dir(&self) -> PathBuf {
-        self.hooks_dir.clone().unwrap_or_else(|| self.sibling("pb_hooks"))
-    }
-    pub fn migrations_dir(&self) -> PathBuf {
-        self.migrations_dir.clone().unwrap_or_else(|| self.sibling("pb_migrations"))
-    }
     pub fn public_dir(&self) -> PathBuf {
         self.public_dir.clone().unwrap_or_else(|| PathBuf::from("pb_public"))
-    }
-    pub fn plugins_dir(&self) -> PathBuf {
-        self.plugins_dir.clone().unwrap_or_else(|| PathBuf::from("pb_plugins"))
     }
 }

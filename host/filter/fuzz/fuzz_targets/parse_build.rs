@@ -10,13 +10,14 @@ struct AnyResolver;
 impl FieldResolver for AnyResolver {
     fn resolve(&mut self, ident: &str, params: &mut Params) -> Result<Resolved, FilterError> {
         let h = ident.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+        let local = params.reserve();
         let mm = MultiMatch {
             target_alias: "`t`".into(),
             from_table: "`t`".into(),
             from_alias: "`__mm_t`".into(),
-            value: "`__mm_t`.`v`".into(),
-            joins: vec![],
-            params: vec![(params.reserve(), SqlValue::Null)],
+            value: "`__mm_je`.`value`".into(),
+            joins: vec![MultiMatchJoin { table: format!("json_each({local})"), alias: "`__mm_je`".into(), on: None }],
+            params: vec![(local, SqlValue::Text("[1]".into()))],
         };
         Ok(match h % 8 {
             0 => return Err(FilterError::invalid("unknown field")),

@@ -1,6 +1,8 @@
 //! HTTP handlers, one file per endpoint family (thin: parse, call core, shape the response).
 
 pub mod collections;
+pub mod crons;
+pub mod logs;
 pub mod health;
 pub mod record_auth;
 pub mod records;

@@ -34,14 +34,15 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
         println!("(you can also create your first superuser by running: {exe} superuser upsert EMAIL PASS)\n");
     }
     let public_dir = g.public_dir();
-    let state = ServerState {
-        app: AppState { app: app.clone() },
-        public_dir: public_dir.is_dir().then(|| Arc::new(public_dir)),
-        index_fallback: g.index_fallback,
-        origins: Arc::new(args.origins.clone()),
-    };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {
+        let state = ServerState {
+            app: AppState { app: app.clone() },
+            public_dir: public_dir.is_dir().then(|| Arc::new(public_dir)),
+            index_fallback: g.index_fallback,
+            origins: Arc::new(args.origins.clone()),
+            logs: pocketbun_core::logs::LogWriter::start(app.aux.clone()),
+        };
         let listener = tokio::net::TcpListener::bind(&host).await.map_err(|e| format!("failed to listen on {host}: {e}"))?;
         println!("{} Server started at {base_url}", chrono::Local::now().format("%Y/%m/%d %H:%M:%S"));
         println!("├─ REST API:  {base_url}/api/");
@@ -51,8 +52,6 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())
     })?;
-    // in-flight requests have finished; the writer thread drains queued writes before exit
-    drop(app);
     Ok(())
 }
 

@@ -79,6 +79,11 @@ impl FromRequestParts<AppState> for Ctx {
             Some(token) if !token.is_empty() => authenticate(&app, token, TokenType::Auth).await,
             _ => None,
         };
+        if let (Some(slot), Some(a)) = (parts.extensions.get::<super::request_log::AuthSlot>(), &auth) {
+            if let Ok(mut g) = slot.0.lock() {
+                *g = Some((a.collection.name.clone(), a.id().to_string()));
+            }
+        }
         let remote_ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -6,6 +6,7 @@ pub mod error;
 pub mod form;
 pub mod json;
 pub mod query;
+pub mod request_log;
 
 use axum::extract::{FromRef, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
@@ -26,6 +27,7 @@ pub struct ServerState {
     pub public_dir: Option<Arc<PathBuf>>,
     pub index_fallback: bool,
     pub origins: Arc<Vec<String>>,
+    pub logs: pocketbun_core::logs::LogWriter,
 }
 
 impl FromRef<ServerState> for AppState {
@@ -39,6 +41,11 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/health", get(apis::health::health))
         .route("/api/settings", get(apis::settings::get).patch(apis::settings::patch))
         .route("/api/sql", post(apis::sql::run))
+        .route("/api/logs", get(apis::logs::list).delete(apis::logs::delete_all))
+        .route("/api/logs/stats", get(apis::logs::stats))
+        .route("/api/logs/{id}", get(apis::logs::view))
+        .route("/api/crons", get(apis::crons::list))
+        .route("/api/crons/{id}", post(apis::crons::run))
         .route("/api/collections", get(apis::collections::list).post(apis::collections::create))
         .route("/api/collections/import", axum::routing::put(apis::collections::import))
         .route("/api/collections/meta/scaffolds", get(apis::collections::scaffolds))
@@ -63,6 +70,7 @@ pub fn router(state: ServerState) -> Router {
         .merge(api)
         .method_not_allowed_fallback(not_found_json)
         .fallback(apis::static_files::fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), request_log::log_requests))
         .layer(middleware::from_fn_with_state(state.clone(), cors_and_security_headers))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .with_state(state)

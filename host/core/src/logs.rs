@@ -1,0 +1,213 @@
+//! Request/app logs in `auxiliary.db` (`_logs`): a batching writer that never blocks request
+//! handling, and the queries behind `/api/logs`.
+
+use pocketbun_filter::{build_sort_field, build_where, parse, parse_sort, quote_ident, BuildOptions, FieldResolver, FilterError, NullFallback, Params, Resolved, SqlValue};
+use rusqlite::types::Value as SqliteValue;
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+use crate::db::{Db, SqlParams};
+use crate::error::{ApiError, ApiResult};
+use crate::record::query::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::util::{new_record_id, now_string};
+
+const BATCH_SIZE: usize = 200;
+const FLUSH_EVERY: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub level: i64,
+    pub message: String,
+    pub data: Map<String, Value>,
+}
+
+/// Queue of log rows written in batches (every 3 s or 200 rows, as PocketBase does).
+#[derive(Clone)]
+pub struct LogWriter {
+    tx: mpsc::UnboundedSender<LogEntry>,
+}
+
+impl LogWriter {
+    /// Starts the background flusher on the current tokio runtime.
+    pub fn start(aux: Db) -> Self {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut buf: Vec<LogEntry> = Vec::with_capacity(BATCH_SIZE);
+            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            loop {
+                let (flush, closed) = tokio::select! {
+                    entry = rx.recv() => match entry {
+                        Some(e) => {
+                            buf.push(e);
+                            (buf.len() >= BATCH_SIZE, false)
+                        }
+                        None => (true, true),
+                    },
+                    _ = tick.tick() => (true, false),
+                };
+                if flush && !buf.is_empty() {
+                    let batch = std::mem::take(&mut buf);
+                    if let Err(e) = aux.write(move |conn| insert_batch(conn, batch)).await {
+                        tracing::warn!("failed to write logs: {e}");
+                    }
+                }
+                if closed {
+                    break;
+                }
+            }
+        });
+        Self { tx }
+    }
+
+    pub fn log(&self, entry: LogEntry) {
+        let _ = self.tx.send(entry);
+    }
+}
+
+fn insert_batch(conn: &mut rusqlite::Connection, batch: Vec<LogEntry>) -> ApiResult<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare_cached("INSERT INTO _logs (id, level, message, data, created) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for e in batch {
+            stmt.execute(rusqlite::params![new_record_id(), e.level, e.message, Value::Object(e.data).to_string(), now_string()])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Filter/sort resolution over `_logs`: plain columns and `data.<path>` JSON lookups.
+struct LogsResolver;
+
+impl FieldResolver for LogsResolver {
+    fn resolve(&mut self, identifier: &str, params: &mut Params) -> Result<Resolved, FilterError> {
+        match identifier {
+            "id" | "created" | "level" | "message" | "data" => Ok(Resolved::sql(format!("`_logs`.{}", quote_ident(identifier)))),
+            other => match other.strip_prefix("data.") {
+                Some(path) if !path.is_empty() => {
+                    let p = params.bind(SqlValue::Text(format!("$.{path}")));
+                    Ok(Resolved::sql(format!("JSON_EXTRACT(`_logs`.`data`, {p})")).with_null_fallback(NullFallback::Disabled))
+                }
+                _ => Err(FilterError::invalid(format!("invalid filter field {other:?}"))),
+            },
+        }
+    }
+    fn rowid(&mut self) -> String {
+        "`_logs`._rowid_".into()
+    }
+}
+
+fn compile(filter: &str, sort: &str) -> Result<(String, String, SqlParams), FilterError> {
+    let mut params = Params::with_prefix("l", 0);
+    let mut where_sql = String::new();
+    if !filter.trim().is_empty() {
+        let expr = parse(filter)?;
+        where_sql = format!(" WHERE {}", build_where(&expr, &mut LogsResolver, &mut params, &BuildOptions::default())?);
+    }
+    let mut order = vec![];
+    for f in parse_sort(sort)? {
+        order.push(build_sort_field(&f, &mut LogsResolver, &mut params)?);
+    }
+    let order_sql = if order.is_empty() { String::new() } else { format!(" ORDER BY {}", order.join(", ")) };
+    let mut sp = SqlParams::new();
+    for (k, v) in params.into_vec() {
+        sp.push(k, match v {
+            SqlValue::Null => SqliteValue::Null,
+            SqlValue::Integer(i) => SqliteValue::Integer(i),
+            SqlValue::Real(f) => SqliteValue::Real(f),
+            SqlValue::Text(s) => SqliteValue::Text(s),
+        });
+    }
+    Ok((where_sql, order_sql, sp))
+}
+
+fn bad_filter(e: FilterError) -> ApiError {
+    tracing::debug!("logs filter: {e}");
+    ApiError::bad_request("")
+}
+
+fn row_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
+    let data: String = r.get(3)?;
+    let mut m = Map::new();
+    m.insert("id".into(), json!(r.get::<_, String>(0)?));
+    m.insert("created".into(), json!(r.get::<_, String>(4)?));
+    m.insert("data".into(), serde_json::from_str(&data).unwrap_or(json!({})));
+    m.insert("message".into(), json!(r.get::<_, String>(2)?));
+    m.insert("level".into(), json!(r.get::<_, i64>(1)?));
+    Ok(Value::Object(m))
+}
+
+pub struct LogsPage {
+    pub items: Vec<Value>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total_items: i64,
+    pub total_pages: i64,
+}
+
+pub async fn list(aux: &Db, filter: &str, sort: &str, page: i64, per_page: i64, skip_total: bool) -> ApiResult<LogsPage> {
+    let (where_sql, order_sql, params) = compile(filter, sort).map_err(bad_filter)?;
+    let page = page.max(1);
+    let per_page = if per_page <= 0 { DEFAULT_PER_PAGE } else { per_page.min(MAX_PER_PAGE) };
+    aux.read(move |conn| {
+        let refs = params.as_refs();
+        let sql = format!(
+            "SELECT id, level, message, data, created FROM `_logs`{where_sql}{order_sql} LIMIT {per_page} OFFSET {}",
+            (page - 1) * per_page
+        );
+        let items = conn.prepare(&sql)?.query_map(refs.as_slice(), row_json)?.collect::<Result<Vec<_>, _>>()?;
+        let (total_items, total_pages) = if skip_total {
+            (-1, -1)
+        } else {
+            let n: i64 = conn.prepare(&format!("SELECT count(*) FROM `_logs`{where_sql}"))?.query_row(refs.as_slice(), |r| r.get(0))?;
+            (n, (n + per_page - 1) / per_page)
+        };
+        Ok(LogsPage { items, page, per_page, total_items, total_pages })
+    })
+    .await
+}
+
+pub async fn view(aux: &Db, id: String) -> ApiResult<Value> {
+    aux.read(move |conn| {
+        Ok(conn.prepare_cached("SELECT id, level, message, data, created FROM `_logs` WHERE id = ?1")?.query_row([id], row_json)?)
+    })
+    .await
+}
+
+/// Counts per hour: `[{"date":"2022-05-01 10:00:00.000Z","total":1}]`.
+pub async fn stats(aux: &Db, filter: &str) -> ApiResult<Value> {
+    let (where_sql, _, params) = compile(filter, "").map_err(bad_filter)?;
+    aux.read(move |conn| {
+        let refs = params.as_refs();
+        let sql = format!(
+            "SELECT strftime('%Y-%m-%d %H:00:00', created) AS d, count(id) FROM `_logs`{where_sql} GROUP BY d ORDER BY d"
+        );
+        let rows = conn
+            .prepare(&sql)?
+            .query_map(refs.as_slice(), |r| {
+                Ok(json!({"date": format!("{}.000Z", r.get::<_, String>(0)?), "total": r.get::<_, i64>(1)?}))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Value::Array(rows))
+    })
+    .await
+}
+
+pub async fn delete_all(aux: &Db) -> ApiResult<()> {
+    aux.write(|conn| {
+        conn.execute("DELETE FROM `_logs`", [])?;
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes rows older than `max_days` (the `__pbLogsCleanup__` job).
+pub async fn cleanup(aux: &Db, max_days: i64) -> ApiResult<()> {
+    let cutoff = crate::util::format_date(chrono::Utc::now() - chrono::Duration::days(max_days.max(0)));
+    aux.write(move |conn| {
+        conn.execute("DELETE FROM `_logs` WHERE created <= ?1", [cutoff])?;
+        Ok(())
+    })
+    .await
+}
