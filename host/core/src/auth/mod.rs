@@ -1,5 +1,6 @@
 //! Authentication primitives: password hashing and PocketBase-compatible JWTs.
 
+pub mod hasher;
 pub mod password;
 pub mod token;
 

@@ -6,7 +6,7 @@ use pocketbun_core::auth::new_auth_token;
 use pocketbun_core::model::{Collection, RuleKind};
 use pocketbun_core::record::rules::compile_condition;
 use pocketbun_core::record::{persist, query::RecordQuery, Record, Visibility};
-use pocketbun_core::{auth::password, ApiError, FieldError, ValidationErrors};
+use pocketbun_core::{auth::hasher, ApiError, FieldError, ValidationErrors};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -120,12 +120,12 @@ pub async fn auth_with_password(ctx: Ctx, Path(coll): Path<String>, body: Body) 
         Some(r) => r,
         None => {
             // spend comparable time on unknown identities (no user enumeration by timing)
-            let _ = tokio::task::spawn_blocking(move || password::verify(&pass, "$2a$10$0000000000000000000000000000000000000000000000000000u")).await;
+            hasher::verify_dummy(pass).await;
             return Err(failed().into());
         }
     };
     let stored = rec.get_str("password").to_string();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pass, &stored)).await.unwrap_or(false);
+    let ok = hasher::verify(pass, stored).await;
     if !ok {
         return Err(failed().into());
     }
