@@ -1,11 +1,11 @@
 // Data for test/20-filters-differential: one deterministic dataset (collections + records with
 // fixed ids), the filter expressions run against it, and the API-rule scenarios. Everything here
-// is plain data plus the seeding function; the test file runs it on PocketBase and PocketBun and
+// is plain data plus the seeding steps; the test file runs them on PocketBase and PocketBun and
 // compares the answers.
 //
 // Dates in the data are far from "now" (≤ 2024 or 2099) so every datetime macro comparison gives
 // the same answer on any day; autodate fields (`created`/`updated`) are only compared with macros
-// in ways that cannot change within a run (`created > @yesterday`, `created <= @now`, …).
+// in ways that cannot change within a run (`created > @yesterday`, `created < @tomorrow`).
 import { collectionIdFor } from './schema.mjs';
 
 /** A fixed 15-character record id: prefix + zero padding + n. */
@@ -278,24 +278,64 @@ export const GATES = [
   { id: G(2), public_key: 'k2', level: 5 },
 ];
 
+const RULE_KEYS = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule'];
+const RECORDS = [
+  ['authors', AUTHORS], ['notes', NOTES], ['posts', POSTS], ['comments', COMMENTS],
+  ['boards', BOARDS], ['cards', CARDS], ['gates', GATES],
+];
+
+/** A failed SDK call as a comparable value. */
+const outcomeOf = async (promise) => {
+  try {
+    await promise;
+    return 'ok';
+  } catch (err) {
+    if (!err?.status) throw err;
+    return { status: err.status, error: err.response };
+  }
+};
+
 /**
- * Creates every collection and record through the API with a superuser SDK client.
- * Run once per server; the result is identical on both (fixed ids, no random data).
+ * The seeding steps, run in order once per server with a superuser SDK client: {name, run(admin)}.
+ * `run` never throws for an HTTP error; it returns the outcome ('ok' or {status, error}, or a list
+ * of those) so that the test can compare each step between the servers. Collections are created
+ * without rules and every rule is then set separately, so a rule the server under test rejects
+ * costs only that rule (it stays null = superusers only). The result is identical on every server
+ * (fixed ids, no random data).
  */
-export async function seed(admin) {
-  for (const col of COLLECTIONS) await admin.collections.create(col);
-  const authors = await admin.collections.getOne('authors');
-  await admin.collections.update('authors', { fields: [...authors.fields, AUTHORS_MANAGER_FIELD] });
-  const create = (name, records) => Promise.all(records.map((r) => admin.collection(name).create(r)));
-  await create('authors', AUTHORS);
-  await Promise.all(Object.entries(AUTHOR_MANAGERS).map(([id, manager]) => admin.collection('authors').update(id, { manager })));
-  await create('notes', NOTES);
-  await create('posts', POSTS);
-  await create('comments', COMMENTS);
-  await create('boards', BOARDS);
-  await create('cards', CARDS);
-  await create('gates', GATES);
-}
+export const SEED_STEPS = [
+  ...COLLECTIONS.map((col) => ({
+    name: `create collection ${col.name}`,
+    run: (admin) => {
+      const bare = { ...col };
+      for (const key of RULE_KEYS) delete bare[key];
+      return outcomeOf(admin.collections.create(bare));
+    },
+  })),
+  {
+    name: 'add the self-relation authors.manager',
+    run: async (admin) => outcomeOf((async () => {
+      const authors = await admin.collections.getOne('authors');
+      await admin.collections.update('authors', { fields: [...authors.fields, AUTHORS_MANAGER_FIELD] });
+    })()),
+  },
+  ...COLLECTIONS.flatMap((col) => RULE_KEYS.filter((key) => col[key] != null).map((key) => ({
+    name: `set ${col.name}.${key} = ${col[key]}`,
+    run: (admin) => outcomeOf(admin.collections.update(col.name, { [key]: col[key] })),
+  }))),
+  ...RECORDS.map(([name, records]) => ({
+    name: `create ${records.length} ${name} records`,
+    run: (admin) => Promise.all(records.map((r) => outcomeOf(admin.collection(name).create(r)))),
+  })),
+  {
+    name: 'set authors.manager',
+    run: (admin) => Promise.all(Object.entries(AUTHOR_MANAGERS)
+      .map(([id, manager]) => outcomeOf(admin.collection('authors').update(id, { manager })))),
+  },
+];
+
+/** Names of the seeded collections (for the data comparison). */
+export const SEEDED_COLLECTIONS = RECORDS.map(([name]) => name);
 
 // ---------------------------------------------------------------------------------------------
 // Filter cases: {coll, filter, sort?}. Run as a superuser with getList(1, 200, {filter, sort}).
@@ -784,10 +824,9 @@ export const SUPERUSER_CASES = [
     'created_at >= @yearStart',
     'created_at > @yearEnd',
     'created > @yesterday',
-    'created <= @now',
     'created < @tomorrow',
     "created != ''",
-    'updated >= created',
+    "updated != ''",
     "@now > '2020-01-01'",
     '@todayStart < @todayEnd',
     '@yesterday < @tomorrow',
@@ -798,7 +837,6 @@ export const SUPERUSER_CASES = [
     '@weekday >= 0 && @weekday <= 6',
     '@day > 0 && @day < 32',
     '@hour >= 0 && @minute < 60 && @second < 60',
-    '@now = @now',
     '@unknownMacro = 1',
     "strftime('%Y', created_at) = '2021'",
     "strftime('%m-%d', created_at) = '03-04'",
@@ -941,6 +979,12 @@ export const USER_CASES = [
     "posts_via_author.title ?~ 'hello'",
     "authors_via_manager.name ?= 'Bob'",
     'emailVisibility = false',
+    "password != ''",
+    "tokenKey != ''",
+    "@request.auth.id != ''",
+    "@collection.posts.title != ''",
+    "name ~ '@request.'",
+    'nosuchfield = 1',
   ]),
   { coll: 'posts', filter: '', sort: 'author.name,id' },
   { coll: 'posts', filter: '', sort: 'author.secret_code,id' },
