@@ -346,6 +346,12 @@ impl Collection {
             self.created = now.clone();
         }
         self.updated = now;
+        // re-adding every field assigns ids to fields built without one
+        let mut fields = Vec::with_capacity(self.fields.len());
+        for f in self.fields.drain(..) {
+            add_field(&mut fields, f);
+        }
+        self.fields = fields;
         self.init_default_fields();
         if self.is_auth() {
             self.unset_missing_oauth2_mapped_fields();

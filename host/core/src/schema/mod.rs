@@ -10,6 +10,7 @@ pub use sync::{create_collection_table, drop_collection_table, sync_collection_t
 /// e.g. `SQL logic error: no such column: missing (1)`.
 pub fn sqlite_error_message(e: &rusqlite::Error) -> String {
     match e {
+        rusqlite::Error::SqlInputError { error, msg, .. } => sqlite_error_message(&rusqlite::Error::SqliteFailure(*error, Some(msg.clone()))),
         rusqlite::Error::SqliteFailure(err, detail) => {
             let code = err.extended_code;
             // SAFETY: sqlite3_errstr returns a pointer to a static, NUL-terminated string.
@@ -36,6 +37,8 @@ mod tests {
     fn sqlite_errors_read_like_pocketbase() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         let e = conn.execute_batch("SELECT missing FROM sqlite_master").unwrap_err();
+        assert_eq!(super::sqlite_error_message(&e), "SQL logic error: no such column: missing (1)");
+        let e = conn.prepare("SELECT missing FROM sqlite_master").unwrap_err();
         assert_eq!(super::sqlite_error_message(&e), "SQL logic error: no such column: missing (1)");
     }
 }
