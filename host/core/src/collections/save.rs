@@ -89,7 +89,7 @@ pub async fn save_collection(app: &App, c: Collection, old: Option<Arc<Collectio
             Ok(saved)
         }
         Err(SaveError::Invalid(errs)) => Err(ApiError::validation(fail_msg, errs)),
-        Err(SaveError::Db(msg)) => Err(ApiError::bad_request(format!("{} Raw error: \n{msg}", fail_msg.trim_end_matches('.')))),
+        Err(SaveError::Db(msg)) => Err(ApiError::bad_request(format!("{fail_msg} Raw error: \n{msg}"))),
     }
 }
 
@@ -408,7 +408,7 @@ fn import_in_tx(conn: &Connection, items: Vec<Map<String, Value>>, delete_missin
         let reference = original.as_deref().cloned().unwrap_or_else(|| c.clone());
         let errs = validate_collection(&ValidationContext { conn, schema: &schema }, &c, Some(&reference));
         if !errs.is_empty() {
-            let details = serde_json::to_string_pretty(&Value::Object(errs.into_map())).unwrap_or_default();
+            let details = serde_json::to_string_pretty(&plain_messages(Value::Object(errs.into_map()))).unwrap_or_default();
             let mut out = ValidationErrors::new();
             out.add(
                 "collections",
@@ -421,6 +421,37 @@ fn import_in_tx(conn: &Connection, items: Vec<Map<String, Value>>, delete_missin
         }
     }
     Ok(())
+}
+
+/// Validation errors as PocketBase serialises them inside an import failure message: each
+/// error becomes its bare message (ozzo-validation's own messages are lower-case and
+/// without the final period there).
+fn plain_messages(v: Value) -> Value {
+    const OZZO_CODES: [&str; 13] = [
+        "validation_required",
+        "validation_nil",
+        "validation_empty",
+        "validation_match_invalid",
+        "validation_in_invalid",
+        "validation_not_in_invalid",
+        "validation_length_out_of_range",
+        "validation_length_too_long",
+        "validation_length_too_short",
+        "validation_min_greater_equal_than_required",
+        "validation_max_less_equal_than_required",
+        "validation_nil_or_not_empty_required",
+        "validation_is_domain",
+    ];
+    let Value::Object(m) = v else { return v };
+    if let (Some(Value::String(code)), Some(Value::String(msg))) = (m.get("code"), m.get("message")) {
+        if !OZZO_CODES.contains(&code.as_str()) {
+            return Value::String(msg.clone());
+        }
+        let mut chars = msg.trim_end_matches('.').chars();
+        let raw: String = chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default();
+        return Value::String(raw);
+    }
+    Value::Object(m.into_iter().map(|(k, v)| (k, plain_messages(v))).collect())
 }
 
 /// Decodes an import item over a stored collection. Stored fields missing from the item are
@@ -463,6 +494,13 @@ mod tests {
 
     fn names(c: &Collection) -> Vec<&str> {
         c.fields.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    #[test]
+    fn import_failures_show_bare_messages() {
+        let v = serde_json::json!({"fields": {"1": {"name": {"code": "validation_not_in_invalid", "message": "Must not be in list."}}},
+            "type": {"code": "validation_collection_type_change", "message": "Collection type cannot be changed."}});
+        assert_eq!(plain_messages(v), serde_json::json!({"fields": {"1": {"name": "must not be in list"}}, "type": "Collection type cannot be changed."}));
     }
 
     #[test]

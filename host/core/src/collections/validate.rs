@@ -387,10 +387,11 @@ fn check_field_name(name: &str) -> Option<FieldError> {
 }
 
 fn check_regex(pattern: &str) -> Option<FieldError> {
-    match Regex::new(pattern) {
-        Ok(_) => None,
-        Err(e) => Some(FieldError::new("validation_invalid_regex", e.to_string())),
-    }
+    let e = Regex::new(pattern).err()?;
+    // the parser's last line names the problem ("error: unclosed group"), like Go's message
+    let text = e.to_string();
+    let reason = text.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or(text.as_str()).to_string();
+    Some(FieldError::new("validation_invalid_regex", format!("Error parsing regexp: {reason}.")))
 }
 
 fn check_text_options(f: &Field, c: &Collection, fe: &mut ValidationErrors) {
@@ -438,7 +439,7 @@ fn check_autogenerate_pattern(f: &Field, pattern: &str) -> Option<FieldError> {
         if crate::record::validate::validate_text(f, &generated).is_some() {
             return Some(FieldError::new(
                 "validation_invalid_autogenerate_pattern_value",
-                format!("The provided autogenerate pattern could produce invalid field values, ex.: {generated:?}"),
+                format!("The provided autogenerate pattern could produce invalid field values, ex.: {generated:?}."),
             ));
         }
     }
