@@ -3,8 +3,8 @@
 
 pub mod list;
 mod save;
-mod validate;
+pub mod validate;
 pub mod view_fields;
 
-pub use save::{delete_collection, import_collections, save_collection, truncate_collection};
+pub use save::{delete_collection, dry_run_view, import_collections, save_collection, truncate_collection};
 pub use validate::validate_collection;

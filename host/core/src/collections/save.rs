@@ -1,99 +1,224 @@
+//! Collection lifecycle: create/update with validation and schema sync, delete, truncate and
+//! import. Every operation runs in one transaction on the writer connection, so a failure
+//! leaves both `_collections` and the record tables untouched.
+
+use rusqlite::Connection;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-use super::validate::validate_collection;
-use super::view_fields::infer_view_fields;
+use super::validate::{validate_collection, ValidationContext};
+use super::view_fields::{create_view_fields, normalize_view_query_id, save_view};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, FieldError, ValidationErrors};
-use crate::model::{Collection, CollectionType};
-use crate::schema::index::ParsedIndex;
-use crate::schema::{create_collection_table, drop_collection_table, sync_collection_table};
+use crate::model::{Collection, Field};
+use crate::schema::{drop_collection_table, sqlite_error_message, sync_collection_table, SyncError};
+use crate::schema_cache::Schema;
 use crate::store;
+use crate::util::{random_string, ALPHANUMERIC};
 
-/// Rewrites index statements to the normalised form with the collection's table name.
-fn normalize_indexes(c: &mut Collection) {
-    let table = c.name.clone();
-    c.indexes = c
-        .indexes
-        .iter()
-        .map(|raw| match ParsedIndex::parse(raw) {
-            Some(mut idx) => {
-                idx.table = table.clone();
-                idx.build()
-            }
-            None => raw.clone(),
-        })
-        .collect();
+/// Why saving a collection failed.
+#[derive(Debug)]
+pub enum SaveError {
+    /// Field-level problems (validation, or index statements SQLite rejected).
+    Invalid(ValidationErrors),
+    /// Anything else, as PocketBase's raw error text.
+    Db(String),
 }
 
-/// Validates and persists a collection (create when `old` is None), syncing its table in one
-/// transaction, then refreshes the app's collection snapshot.
-pub async fn save_collection(app: &App, mut c: Collection, old: Option<Arc<Collection>>) -> ApiResult<Collection> {
-    let schema = app.schema();
-    let fail_msg = if old.is_some() { "Failed to update collection." } else { "Failed to create collection." };
-    c.prepare_for_save(&|id| schema.collections.iter().any(|x| x.id == id));
-    if let Some(o) = &old {
-        c.created = o.created.clone();
+impl From<SyncError> for SaveError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Indexes(errs) => SaveError::Invalid(errs),
+            SyncError::Db(msg) => SaveError::Db(msg),
+        }
     }
-    if c.kind == CollectionType::View {
-        c.create_rule = None;
-        c.update_rule = None;
-        c.delete_rule = None;
-        c.indexes.clear();
-        if !c.view_query().trim().is_empty() {
-            let query = c.view_query().to_string();
-            let current = schema.clone();
-            let inferred = app.data.write(move |conn| infer_view_fields(conn, &current, &query)).await;
-            match inferred {
-                Ok(fields) => c.fields = fields,
-                Err(e) => {
-                    let mut errs = ValidationErrors::new();
-                    errs.add("viewQuery", FieldError::new("validation_invalid_view_query", format!("Invalid view query: {}", e.message)));
-                    return Err(ApiError::validation(fail_msg, errs));
+}
+
+impl From<rusqlite::Error> for SaveError {
+    fn from(e: rusqlite::Error) -> Self {
+        SaveError::Db(sqlite_error_message(&e))
+    }
+}
+
+impl From<ApiError> for SaveError {
+    fn from(e: ApiError) -> Self {
+        SaveError::Db(e.message)
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Indexes(errs) => ApiError::validation("", errs),
+            SyncError::Db(msg) => ApiError::bad_request(msg),
+        }
+    }
+}
+
+/// The collections as currently stored (inside the running transaction).
+fn load_schema(conn: &Connection) -> Result<Schema, SaveError> {
+    Ok(Schema::new(store::collections::load_all(conn)?, 0))
+}
+
+/// Validates and persists a collection (create when `old` is None), syncing its table, then
+/// refreshes the app's collection snapshot.
+pub async fn save_collection(app: &App, c: Collection, old: Option<Arc<Collection>>) -> ApiResult<Collection> {
+    let fail_msg = if old.is_some() { "Failed to update collection." } else { "Failed to create collection." };
+    let result = app
+        .data
+        .write(move |conn| {
+            let outcome = (|| {
+                let tx = conn.transaction()?;
+                let schema = load_schema(&tx)?;
+                let saved = save_in_tx(&tx, &schema, c, old.as_deref(), true)?;
+                tx.commit()?;
+                Ok::<_, SaveError>(saved)
+            })();
+            Ok(match outcome {
+                Ok(saved) => {
+                    resave_dependent_views(conn, &saved.id);
+                    Ok((saved, store::collections::load_all(conn)?))
                 }
+                Err(e) => Err(e),
+            })
+        })
+        .await?;
+    match result {
+        Ok((saved, all)) => {
+            app.set_collections(all);
+            Ok(saved)
+        }
+        Err(SaveError::Invalid(errs)) => Err(ApiError::validation(fail_msg, errs)),
+        Err(SaveError::Db(msg)) => Err(ApiError::bad_request(format!("{fail_msg} Raw error: \n{msg}"))),
+    }
+}
+
+/// One save inside a transaction (PocketBase's `Save` / `SaveNoValidate` of a collection):
+/// prepare defaults, optionally validate, then write the row and sync the table or view.
+fn save_in_tx(conn: &Connection, schema: &Schema, mut c: Collection, old: Option<&Collection>, validate: bool) -> Result<Collection, SaveError> {
+    c.prepare_for_save(old.is_none(), &|id| schema.collections.iter().any(|x| x.id == id));
+    if validate {
+        if c.is_view() {
+            // validation looks at the fields the query produces, whatever was submitted
+            c.fields = create_view_fields(conn, schema, c.view_query()).fields;
+        }
+        let errs = validate_collection(&ValidationContext { conn, schema }, &c, old);
+        if !errs.is_empty() {
+            return Err(SaveError::Invalid(errs));
+        }
+    }
+    execute_save(conn, schema, &mut c, old)?;
+    Ok(c)
+}
+
+/// The database part of a save (`onCollectionSaveExecute`).
+fn execute_save(conn: &Connection, schema: &Schema, c: &mut Collection, old: Option<&Collection>) -> Result<(), SaveError> {
+    if let Some(o) = old.filter(|_| c.is_auth()) {
+        // changing the auth rule invalidates every issued auth token
+        if o.options.get("authRule") != c.options.get("authRule") {
+            if let Some(Value::Object(t)) = c.options.get_mut("authToken") {
+                t.insert("secret".into(), Value::String(random_string(50, ALPHANUMERIC)));
             }
         }
     }
-    normalize_indexes(&mut c);
-    validate_collection(&c, old.as_deref(), &schema).into_result(fail_msg)?;
+    if c.is_view() {
+        let inferred = create_view_fields(conn, schema, c.view_query());
+        if let Some(e) = inferred.error {
+            return Err(SaveError::Db(e));
+        }
+        if let Some(o) = old {
+            conn.execute_batch(&format!("DROP VIEW IF EXISTS {}", crate::db::quote_ident(&o.name)))?;
+        }
+        let query = normalize_view_query_id(conn, c.view_query()).map_err(|e| SaveError::Db(format!("failed to normalize view query id: {e}")))?;
+        save_view(conn, &c.name, &query).map_err(SaveError::Db)?;
+        c.fields = inferred.fields;
+    }
+    match old {
+        None => store::collections::insert(conn, c)?,
+        Some(_) => store::collections::update(conn, c)?,
+    }
+    if !c.is_view() {
+        sync_collection_table(conn, old, c)?;
+    }
+    Ok(())
+}
 
-    let to_save = c.clone();
-    let collections = app
-        .data
+/// Re-saves view collections whose inferred fields changed after another collection changed
+/// (best effort, like PocketBase: failures are only logged).
+fn resave_dependent_views(conn: &mut Connection, changed_id: &str) {
+    let result = (|| {
+        let tx = conn.transaction()?;
+        let errors = resave_views_in_tx(&tx, changed_id)?;
+        tx.commit()?;
+        Ok::<_, SaveError>(errors)
+    })();
+    match result {
+        Ok(errors) if errors.is_empty() => {}
+        Ok(errors) => tracing::warn!("dependent view collection(s) may need to be updated: {}", errors.join("; ")),
+        Err(e) => tracing::warn!("failed to check dependent views: {e:?}"),
+    }
+}
+
+/// Returns the per-view failures (`[name] error`).
+fn resave_views_in_tx(conn: &Connection, exclude_id: &str) -> Result<Vec<String>, SaveError> {
+    let schema = load_schema(conn)?;
+    let mut errors = vec![];
+    for view in schema.collections.iter().filter(|c| c.is_view() && c.id != exclude_id) {
+        let inferred = create_view_fields(conn, &schema, view.view_query());
+        if let Some(e) = inferred.error {
+            errors.push(format!("[{}] {e}", view.name));
+            continue;
+        }
+        if same_fields_ignoring_ids(&view.fields, &inferred.fields) {
+            continue;
+        }
+        let current = load_schema(conn)?;
+        if let Err(e) = save_in_tx(conn, &current, (**view).clone(), Some(view), true) {
+            errors.push(format!("[{}] {}", view.name, describe(&e)));
+        }
+    }
+    Ok(errors)
+}
+
+fn same_fields_ignoring_ids(a: &[Field], b: &[Field]) -> bool {
+    let encode = |fields: &[Field]| {
+        let list: Vec<Value> = fields
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                f.id.clear();
+                f.to_json()
+            })
+            .collect();
+        Value::Array(list).to_string().to_lowercase()
+    };
+    encode(a) == encode(b)
+}
+
+fn describe(e: &SaveError) -> String {
+    match e {
+        SaveError::Invalid(errs) => super::validate::plain_error_string(errs),
+        SaveError::Db(msg) => msg.clone(),
+    }
+}
+
+/// `POST /api/collections/meta/dry-run-view`: the fields and a sample of a view query.
+/// Runs in a transaction that is always rolled back (the inference creates temporary views).
+pub async fn dry_run_view(app: &App, query: String) -> ApiResult<Result<super::view_fields::DryRun, String>> {
+    app.data
         .write(move |conn| {
             let tx = conn.transaction()?;
-            match &old {
-                None => {
-                    store::collections::insert(&tx, &to_save)?;
-                    create_collection_table(&tx, &to_save)?;
-                }
-                Some(o) => {
-                    store::collections::update(&tx, &to_save)?;
-                    sync_collection_table(&tx, o, &to_save)?;
-                }
-            }
-            let all = store::collections::load_all(&tx)?;
-            tx.commit()?;
-            Ok(all)
+            let schema = load_schema(&tx).map_err(|e| ApiError::bad_request(describe(&e)))?;
+            Ok(super::view_fields::dry_run_view(&tx, &schema, &query, 10))
         })
         .await
-        .map_err(|e| if e.status == 400 && e.data.is_empty() { ApiError::bad_request(fail_msg) } else { e })?;
-    app.set_collections(collections);
-    Ok(c)
 }
 
 /// Deletes a collection and its table, refusing system collections and referenced ones.
 pub async fn delete_collection(app: &App, c: Arc<Collection>) -> ApiResult<()> {
-    if c.system {
-        return Err(ApiError::bad_request("Failed to delete collection."));
-    }
     let schema = app.schema();
-    let mut refs: Vec<String> = schema
-        .references_to(&c.id)
-        .into_iter()
-        .filter(|(rc, _)| rc.id != c.id)
-        .map(|(rc, _)| rc.name.clone())
-        .collect();
+    let mut refs: Vec<String> =
+        schema.references_to(&c.id).into_iter().filter(|(rc, _)| rc.id != c.id).map(|(rc, _)| rc.name.clone()).collect();
     refs.dedup();
     if !refs.is_empty() {
         return Err(ApiError::bad_request(format!(
@@ -101,24 +226,50 @@ pub async fn delete_collection(app: &App, c: Arc<Collection>) -> ApiResult<()> {
             refs.join(", ")
         )));
     }
+    if c.system {
+        return Err(ApiError::bad_request("Failed to delete collection."));
+    }
     let collections = app
         .data
         .write(move |conn| {
-            let tx = conn.transaction()?;
-            drop_collection_table(&tx, &c)?;
-            store::collections::delete(&tx, &c.id)?;
-            if c.is_auth() {
-                for t in ["_mfas", "_otps", "_externalAuths", "_authOrigins"] {
-                    tx.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1"), [&c.id])?;
+            let outcome = (|| {
+                let tx = conn.transaction()?;
+                delete_in_tx(&tx, &c)?;
+                let errors = resave_views_in_tx(&tx, &c.id)?;
+                if !errors.is_empty() {
+                    return Err(SaveError::Db(format!("failed to delete due to existing view dependency: {}", errors.join("; "))));
+                }
+                tx.commit()?;
+                Ok::<_, SaveError>(())
+            })();
+            match outcome {
+                Ok(()) => Ok(Some(store::collections::load_all(conn)?)),
+                Err(e) => {
+                    tracing::debug!("delete collection {}: {e:?}", c.name);
+                    Ok(None)
                 }
             }
-            let all = store::collections::load_all(&tx)?;
-            tx.commit()?;
-            Ok(all)
         })
-        .await
-        .map_err(|_| ApiError::bad_request("Failed to delete collection."))?;
-    app.set_collections(collections);
+        .await?;
+    match collections {
+        Some(all) => {
+            app.set_collections(all);
+            Ok(())
+        }
+        None => Err(ApiError::bad_request("Failed to delete collection.")),
+    }
+}
+
+/// Drops the table (or view) and the `_collections` row, and the auth bookkeeping rows of
+/// auth collections.
+fn delete_in_tx(conn: &Connection, c: &Collection) -> Result<(), SaveError> {
+    drop_collection_table(conn, c)?;
+    store::collections::delete(conn, &c.id)?;
+    if c.is_auth() {
+        for t in ["_mfas", "_otps", "_externalAuths", "_authOrigins"] {
+            conn.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1"), [&c.id])?;
+        }
+    }
     Ok(())
 }
 
@@ -152,78 +303,230 @@ pub async fn truncate_collection(app: &App, c: Arc<Collection>) -> ApiResult<()>
         })
 }
 
-/// `PUT /api/collections/import`: upserts every collection (base/auth first, then views);
-/// with `delete_missing`, removes non-system collections absent from the list.
+/// `PUT /api/collections/import`: PocketBase's `ImportCollections`. Items are matched to
+/// stored collections by id, else by name, and decoded over them; without `delete_missing`
+/// stored fields absent from an item are kept (after the imported ones). Everything happens
+/// in one transaction: deletions, then saves, then validation of every item, so that items
+/// may reference each other; any failure rolls the whole import back.
 pub async fn import_collections(app: &App, items: Vec<Map<String, Value>>, delete_missing: bool) -> ApiResult<()> {
-    let fail = |msg: String| {
-        let mut errs = ValidationErrors::new();
-        errs.add("collections", FieldError::new("validation_collections_import_failure", msg));
-        ApiError::validation("Failed to import collections.", errs)
-    };
-    let mut ordered = items;
-    ordered.sort_by_key(|m| m.get("type").and_then(Value::as_str) == Some("view"));
-    let mut seen = vec![];
-    for item in ordered {
-        let schema = app.schema();
-        let existing = item
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .and_then(|id| schema.collections.iter().find(|c| c.id == id).cloned())
-            .or_else(|| item.get("name").and_then(Value::as_str).and_then(|n| schema.find(n)));
-        let result = match existing {
-            Some(old) => {
-                let mut next = (*old).clone();
-                let mut patch = item.clone();
-                if !delete_missing {
-                    keep_missing_fields(&old, &mut patch);
-                }
-                next.apply_json(&patch).map_err(|e| fail(e.0))?;
-                save_collection(app, next, Some(old)).await
-            }
-            None => {
-                let c = Collection::from_api_json(&item).map_err(|e| fail(e.0))?;
-                save_collection(app, c, None).await
-            }
-        };
-        let saved = result.map_err(|e| fail(format!("{}: {}", item.get("name").and_then(Value::as_str).unwrap_or(""), error_summary(&e))))?;
-        seen.push(saved.id);
+    let result = app
+        .data
+        .write(move |conn| {
+            let outcome = (|| {
+                let tx = conn.transaction()?;
+                import_in_tx(&tx, items, delete_missing)?;
+                tx.commit()?;
+                Ok::<_, ImportError>(())
+            })();
+            Ok(match outcome {
+                Ok(()) => Ok(store::collections::load_all(conn)?),
+                Err(e) => Err(e),
+            })
+        })
+        .await?;
+    match result {
+        Ok(all) => {
+            app.set_collections(all);
+            Ok(())
+        }
+        Err(ImportError::Invalid(errs)) => Err(ApiError::validation("Failed to import collections.", errs)),
+        Err(ImportError::Other(msg)) => {
+            let mut errs = ValidationErrors::new();
+            errs.add(
+                "collections",
+                FieldError::new(
+                    "validation_collections_import_failure",
+                    format!("Failed to import the collections configuration. Raw error:\n{msg}"),
+                ),
+            );
+            Err(ApiError::validation("Failed to import collections.", errs))
+        }
     }
+}
+
+#[derive(Debug)]
+enum ImportError {
+    Invalid(ValidationErrors),
+    Other(String),
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(e: rusqlite::Error) -> Self {
+        ImportError::Other(sqlite_error_message(&e))
+    }
+}
+
+impl From<SaveError> for ImportError {
+    fn from(e: SaveError) -> Self {
+        match e {
+            SaveError::Invalid(errs) => ImportError::Invalid(errs),
+            SaveError::Db(msg) => ImportError::Other(msg),
+        }
+    }
+}
+
+fn import_in_tx(conn: &Connection, items: Vec<Map<String, Value>>, delete_missing: bool) -> Result<(), ImportError> {
+    let existing = load_schema(conn)?;
+    let mut imported: Vec<(Collection, Option<Arc<Collection>>)> = vec![];
+    for item in items {
+        let identifier = match item.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            Some(id) => id.to_string(),
+            None => item.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        };
+        let current = existing.find(&identifier);
+        let c = match &current {
+            Some(cur) => merge_import_item(cur, item, delete_missing),
+            None => Collection::from_import_json(&item),
+        }
+        .map_err(|e| ImportError::Other(e.0))?;
+        imported.push((c, current));
+    }
+    // views last, since their queries may depend on the other collections
+    imported.sort_by(|(a, _), (b, _)| (a.is_view(), &a.created, &a.updated).cmp(&(b.is_view(), &b.created, &b.updated)));
+
     if delete_missing {
-        let schema = app.schema();
-        for c in schema.collections.iter().filter(|c| !c.system && !seen.contains(&c.id)) {
-            delete_collection(app, c.clone()).await.map_err(|e| fail(e.message))?;
+        for c in existing.collections.iter().filter(|c| !c.system && !imported.iter().any(|(i, _)| i.id == c.id)) {
+            delete_in_tx(conn, c).map_err(|e| ImportError::Other(describe(&e)))?;
+        }
+    }
+    let mut saved = Vec::with_capacity(imported.len());
+    for (c, original) in imported {
+        let schema = load_schema(conn)?;
+        let name = c.name.clone();
+        let s = save_in_tx(conn, &schema, c, original.as_deref(), false).map_err(|e| match e {
+            SaveError::Invalid(errs) => ImportError::Invalid(errs),
+            SaveError::Db(msg) => ImportError::Other(format!("failed to save collection {name:?}: {msg}")),
+        })?;
+        saved.push((s, original));
+    }
+    let schema = load_schema(conn)?;
+    for (mut c, original) in saved {
+        if c.is_view() {
+            c.fields = create_view_fields(conn, &schema, c.view_query()).fields;
+        }
+        // a new collection is validated against itself, as it is already stored
+        let reference = original.as_deref().cloned().unwrap_or_else(|| c.clone());
+        let errs = validate_collection(&ValidationContext { conn, schema: &schema }, &c, Some(&reference));
+        if !errs.is_empty() {
+            let details = serde_json::to_string_pretty(&plain_messages(Value::Object(errs.into_map()))).unwrap_or_default();
+            let mut out = ValidationErrors::new();
+            out.add(
+                "collections",
+                FieldError::new(
+                    "validation_collections_import_failure",
+                    format!("Data validations failed for collection {:?} ({}):\n{details}.", c.name, c.id),
+                ),
+            );
+            return Err(ImportError::Invalid(out));
         }
     }
     Ok(())
 }
 
-fn error_summary(e: &ApiError) -> String {
-    if e.data.is_empty() {
-        e.message.clone()
-    } else {
-        Value::Object(e.data.clone()).to_string()
+/// Validation errors as PocketBase serialises them inside an import failure message: each
+/// error becomes its bare message (ozzo-validation's own messages are lower-case and
+/// without the final period there).
+fn plain_messages(v: Value) -> Value {
+    const OZZO_CODES: [&str; 13] = [
+        "validation_required",
+        "validation_nil",
+        "validation_empty",
+        "validation_match_invalid",
+        "validation_in_invalid",
+        "validation_not_in_invalid",
+        "validation_length_out_of_range",
+        "validation_length_too_long",
+        "validation_length_too_short",
+        "validation_min_greater_equal_than_required",
+        "validation_max_less_equal_than_required",
+        "validation_nil_or_not_empty_required",
+        "validation_is_domain",
+    ];
+    let Value::Object(m) = v else { return v };
+    if let (Some(Value::String(code)), Some(Value::String(msg))) = (m.get("code"), m.get("message")) {
+        if !OZZO_CODES.contains(&code.as_str()) {
+            return Value::String(msg.clone());
+        }
+        let mut chars = msg.trim_end_matches('.').chars();
+        let raw: String = chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default();
+        return Value::String(raw);
     }
+    Value::Object(m.into_iter().map(|(k, v)| (k, plain_messages(v))).collect())
 }
 
-/// Without deleteMissing, stored fields absent from the import are kept; a same-named and
-/// same-typed imported field inherits the stored field id so its column survives.
-fn keep_missing_fields(old: &Collection, patch: &mut Map<String, Value>) {
-    let Some(Value::Array(fields)) = patch.get_mut("fields") else { return };
-    for f in fields.iter_mut().filter_map(Value::as_object_mut) {
-        let name = f.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-        let kind = f.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
-        if f.get("id").and_then(Value::as_str).unwrap_or_default().is_empty() {
-            if let Some(of) = old.field(&name).filter(|of| of.kind.as_str() == kind) {
-                f.insert("id".into(), Value::String(of.id.clone()));
-            }
-        }
+/// Decodes an import item over a stored collection. Stored fields missing from the item are
+/// kept (system ones always, the others unless `delete_missing`), appended after the
+/// imported ones; a same-named, same-typed imported field takes the stored field's place so
+/// that its column and data survive.
+fn merge_import_item(current: &Collection, mut item: Map<String, Value>, delete_missing: bool) -> Result<Collection, crate::model::field::FieldFormatError> {
+    if delete_missing && item.get("fields").is_none_or(Value::is_null) {
+        item.insert("fields".into(), Value::Array(vec![]));
     }
-    let present: Vec<String> =
-        fields.iter().filter_map(|f| f.get("id").and_then(Value::as_str).map(str::to_string)).collect();
-    for of in &old.fields {
-        if !present.contains(&of.id) && !fields.iter().any(|f| f.get("name").and_then(Value::as_str) == Some(&of.name)) {
-            fields.push(of.to_json());
+    let mut c = current.clone();
+    c.apply_json(&item)?;
+    for f in &current.fields {
+        if !f.system && delete_missing {
+            continue;
         }
+        if c.field_by_id(&f.id).is_some() {
+            continue;
+        }
+        if let Some(found) = c.fields.iter_mut().find(|x| x.name == f.name && x.kind == f.kind) {
+            found.id = f.id.clone();
+        }
+        crate::model::field::add_field(&mut c.fields, f.clone());
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CollectionType, FieldType};
+    use serde_json::json;
+
+    fn stored() -> Collection {
+        let mut c = Collection::new(CollectionType::Base, "notes");
+        c.fields.push(Field::new(FieldType::Text, "old"));
+        c.prepare_for_save(true, &|_| false);
+        c
+    }
+
+    fn names(c: &Collection) -> Vec<&str> {
+        c.fields.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    #[test]
+    fn import_failures_show_bare_messages() {
+        let v = serde_json::json!({"fields": {"1": {"name": {"code": "validation_not_in_invalid", "message": "Must not be in list."}}},
+            "type": {"code": "validation_collection_type_change", "message": "Collection type cannot be changed."}});
+        assert_eq!(plain_messages(v), serde_json::json!({"fields": {"1": {"name": "must not be in list"}}, "type": "Collection type cannot be changed."}));
+    }
+
+    #[test]
+    fn import_keeps_missing_fields_after_the_imported_ones() {
+        let item = json!({"name": "notes", "fields": [{"name": "extra", "type": "number"}]});
+        let c = merge_import_item(&stored(), item.as_object().unwrap().clone(), false).unwrap();
+        assert_eq!(names(&c), vec!["extra", "id", "old"]);
+    }
+
+    #[test]
+    fn import_with_delete_missing_keeps_only_system_fields() {
+        let item = json!({"name": "notes", "fields": [{"name": "note", "type": "text"}]});
+        let c = merge_import_item(&stored(), item.as_object().unwrap().clone(), true).unwrap();
+        assert_eq!(names(&c), vec!["note", "id"]);
+        let no_fields = json!({"name": "notes"});
+        let c = merge_import_item(&stored(), no_fields.as_object().unwrap().clone(), true).unwrap();
+        assert_eq!(names(&c), vec!["id"]);
+    }
+
+    #[test]
+    fn import_reuses_the_id_of_a_same_named_field() {
+        let s = stored();
+        let old_id = s.field("old").unwrap().id.clone();
+        let item = json!({"name": "notes", "fields": [{"name": "old", "type": "text", "id": "other", "max": 5}]});
+        let c = merge_import_item(&s, item.as_object().unwrap().clone(), false).unwrap();
+        let f = c.field("old").unwrap();
+        assert_eq!(f.id, old_id, "the stored field replaced the imported one, so the column survives");
     }
 }

@@ -245,6 +245,45 @@ impl Field {
     }
 }
 
+/// Adds a field the way PocketBase's `FieldsList.Add` does, which defines what a submitted
+/// `fields` array means:
+/// - a field without id gets `type + crc32(name)` (suffixed 2, 3, … while taken); if a field
+///   with the same name exists it is replaced in place and keeps that field's id;
+/// - a field with an id replaces the field with the same id in place;
+/// - otherwise it is appended.
+pub fn add_field(fields: &mut Vec<Field>, mut field: Field) {
+    if field.id.is_empty() {
+        let base = Field::default_id(field.kind, &field.name);
+        let mut id = base.clone();
+        let mut n = 2;
+        while n < 1000 && fields.iter().any(|f| f.id == id) {
+            id = format!("{base}{n}");
+            n += 1;
+        }
+        field.id = id;
+        if !field.name.is_empty() {
+            if let Some(existing) = fields.iter_mut().find(|f| f.name == field.name) {
+                field.id = existing.id.clone();
+                *existing = field;
+                return;
+            }
+        }
+    } else if let Some(existing) = fields.iter_mut().find(|f| f.id == field.id) {
+        *existing = field;
+        return;
+    }
+    fields.push(field);
+}
+
+/// Reads a JSON array of field objects with [`add_field`] semantics.
+pub fn fields_from_json(items: &[Value]) -> Result<Vec<Field>, FieldFormatError> {
+    let mut fields = Vec::with_capacity(items.len());
+    for item in items {
+        add_field(&mut fields, Field::from_json(item)?);
+    }
+    Ok(fields)
+}
+
 fn get_string(obj: &Map<String, Value>, key: &str) -> Result<String, FieldFormatError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(String::new()),
@@ -327,6 +366,25 @@ mod tests {
     fn unknown_type_and_bad_option_types_are_format_errors() {
         assert!(Field::from_json(&json!({"type":"nope","name":"x"})).is_err());
         assert!(Field::from_json(&json!({"type":"text","name":"x","min":"3"})).is_err());
+    }
+
+    #[test]
+    fn fields_list_add_replaces_by_id_and_by_name() {
+        // same id: the later definition replaces the earlier one in place
+        let same_id = fields_from_json(&[
+            json!({"type":"text","name":"a","id":"x1"}),
+            json!({"type":"text","name":"b","id":"x1"}),
+        ])
+        .unwrap();
+        assert_eq!(same_id.iter().map(|f| (f.id.as_str(), f.name.as_str())).collect::<Vec<_>>(), vec![("x1", "b")]);
+        // no ids, same name: replaced in place, keeping the first generated id
+        let same_name = fields_from_json(&[json!({"type":"text","name":"a"}), json!({"type":"number","name":"a"})]).unwrap();
+        assert_eq!(same_name.len(), 1);
+        assert_eq!(same_name[0].kind, FieldType::Number);
+        assert_eq!(same_name[0].id, "text3904355907");
+        // a generated id that is taken gets a numeric suffix
+        let taken = fields_from_json(&[json!({"type":"text","name":"b","id":"text3904355907"}), json!({"type":"text","name":"a"})]).unwrap();
+        assert_eq!(taken[1].id, "text39043559072");
     }
 
     #[test]

@@ -1,7 +1,11 @@
-//! Parsing and normalising `CREATE INDEX` statements as stored in `_collections.indexes`.
+//! Parsing and normalising `CREATE INDEX` statements as stored in `_collections.indexes`
+//! (a port of PocketBase's `dbutils.ParseIndex` / `Index.Build`; the regular expressions are
+//! the ones of the 0.40 release, so that the same strings are accepted and rebuilt byte for byte).
 
 use regex::Regex;
 use std::sync::OnceLock;
+
+use super::tokenizer::Tokenizer;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexColumn {
@@ -25,94 +29,83 @@ pub struct ParsedIndex {
 fn index_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?is)^\s*create\s+(unique\s+)?\s*index\s*(if\s+not\s+exists\s+)?(\S*)\s+on\s+(\S*)\s*\((.*?)\)(?:\s*where\s+(.*))?\s*;?\s*$")
+        Regex::new(r"(?i)\s*create\s+(unique\s+)?\s*index\s*(if\s+not\s+exists\s+)?(\S*)\s+on\s+(\S*)\s*\(([\s\S]*?)\)(?:\s+where\s+([\s\S]*?))?\s*$")
             .expect("static regex")
     })
 }
 
-fn unquote(s: &str) -> String {
-    let s = s.trim();
-    let pairs = [('`', '`'), ('"', '"'), ('\'', '\''), ('[', ']')];
-    for (a, b) in pairs {
-        if s.len() >= 2 && s.starts_with(a) && s.ends_with(b) {
-            return s[1..s.len() - 1].to_string();
-        }
-    }
-    s.to_string()
+fn index_column_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)^([\s\S]+?)(?:\s+collate\s+([\w]+))?(?:\s+(asc|desc))?\s*$").expect("static regex")
+    })
 }
 
-fn split_top_level_commas(s: &str) -> Vec<String> {
-    let mut parts = vec![];
-    let mut depth = 0i32;
-    let mut cur = String::new();
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(std::mem::take(&mut cur));
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    if !cur.trim().is_empty() {
-        parts.push(cur);
-    }
-    parts
+/// Characters trimmed around identifiers (quotes of every SQL flavour and whitespace).
+const IDENT_TRIM: &[char] = &['`', '"', '\'', '[', ']', '\r', '\n', '\t', '\u{0C}', '\u{0B}', ' '];
+
+fn trim_ident(s: &str) -> String {
+    s.trim_matches(IDENT_TRIM).to_string()
 }
 
 impl ParsedIndex {
+    /// Parses a `CREATE INDEX` statement; `None` when it lacks a name, table or columns.
     pub fn parse(sql: &str) -> Option<ParsedIndex> {
-        let caps = index_regex().captures(sql)?;
-        let full_name = caps.get(3).map(|m| m.as_str()).unwrap_or_default();
-        let (schema, name) = match full_name.split_once('.') {
-            Some((s, n)) => (unquote(s), unquote(n)),
-            None => (String::new(), unquote(full_name)),
+        let idx = Self::parse_lenient(sql);
+        idx.is_valid().then_some(idx)
+    }
+
+    /// Parses whatever parts can be found: missing parts stay empty, so the result may be
+    /// invalid (callers decide whether that is an error).
+    pub fn parse_lenient(sql: &str) -> ParsedIndex {
+        let mut idx = ParsedIndex {
+            unique: false,
+            optional: false,
+            schema: String::new(),
+            name: String::new(),
+            table: String::new(),
+            columns: vec![],
+            where_clause: String::new(),
         };
-        let table = unquote(caps.get(4).map(|m| m.as_str()).unwrap_or_default());
-        let cols_raw = caps.get(5).map(|m| m.as_str()).unwrap_or_default();
-        let mut columns = vec![];
-        for part in split_top_level_commas(cols_raw) {
-            let part = part.trim();
-            if part.is_empty() {
+        let Some(caps) = index_regex().captures(sql) else { return idx };
+        let group = |i: usize| caps.get(i).map(|m| m.as_str()).unwrap_or_default();
+        idx.unique = !group(1).trim().is_empty();
+        idx.optional = !group(2).trim().is_empty();
+        let name_parts = Tokenizer::new(group(3), &['.']).scan_all().unwrap_or_default();
+        match name_parts.as_slice() {
+            [schema, name] => {
+                idx.schema = trim_ident(schema);
+                idx.name = trim_ident(name);
+            }
+            [name, ..] => idx.name = trim_ident(name),
+            [] => {}
+        }
+        idx.table = trim_ident(group(4));
+        for raw in Tokenizer::new(group(5), &[',']).scan_all().unwrap_or_default() {
+            let Some(c) = index_column_regex().captures(&raw) else { continue };
+            let name = trim_ident(c.get(1).map(|m| m.as_str()).unwrap_or_default());
+            if name.is_empty() {
                 continue;
             }
-            let mut col = IndexColumn { name: part.to_string(), collate: String::new(), sort: String::new() };
-            let upper = part.to_ascii_uppercase();
-            let mut body = part.to_string();
-            if upper.ends_with(" ASC") || upper.ends_with(" DESC") {
-                let idx = body.rfind(' ').unwrap_or(0);
-                col.sort = body[idx + 1..].to_ascii_uppercase();
-                body.truncate(idx);
-            }
-            if let Some(pos) = body.to_ascii_uppercase().find(" COLLATE ") {
-                col.collate = body[pos + 9..].trim().to_string();
-                body.truncate(pos);
-            }
-            col.name = unquote(&body);
-            columns.push(col);
+            idx.columns.push(IndexColumn {
+                name,
+                collate: c.get(2).map(|m| m.as_str().trim().to_string()).unwrap_or_default(),
+                sort: c.get(3).map(|m| m.as_str().to_ascii_uppercase()).unwrap_or_default(),
+            });
         }
-        let where_clause = caps.get(6).map(|m| m.as_str().trim().to_string()).unwrap_or_default();
-        let idx = ParsedIndex {
-            unique: caps.get(1).is_some(),
-            optional: caps.get(2).is_some(),
-            schema,
-            name,
-            table,
-            columns,
-            where_clause,
-        };
-        idx.is_valid().then_some(idx)
+        idx.where_clause = group(6).trim().to_string();
+        idx
     }
 
     pub fn is_valid(&self) -> bool {
         !self.name.is_empty() && !self.table.is_empty() && !self.columns.is_empty()
     }
 
-    /// Renders the normalised backtick form PocketBase stores.
+    /// Renders the normalised backtick form PocketBase stores ("" for an invalid index).
     pub fn build(&self) -> String {
+        if !self.is_valid() {
+            return String::new();
+        }
         let mut out = String::from("CREATE ");
         if self.unique {
             out.push_str("UNIQUE ");
@@ -125,25 +118,28 @@ impl ParsedIndex {
             out.push_str(&format!("`{}`.", self.schema));
         }
         out.push_str(&format!("`{}` ON `{}` (", self.name, self.table));
-        let cols: Vec<String> = self
-            .columns
-            .iter()
-            .map(|c| {
-                let mut s = if is_identifier(&c.name) { format!("`{}`", c.name) } else { c.name.clone() };
-                if !c.collate.is_empty() {
-                    s.push_str(&format!(" COLLATE {}", c.collate));
-                }
-                if !c.sort.is_empty() {
-                    s.push_str(&format!(" {}", c.sort));
-                }
-                s
-            })
-            .collect();
-        if cols.len() == 1 {
-            out.push_str(&cols[0]);
-        } else {
+        let multi = self.columns.len() > 1;
+        if multi {
             out.push_str("\n  ");
-            out.push_str(&cols.join(",\n  "));
+        }
+        let mut cols = vec![];
+        for c in &self.columns {
+            let name = c.name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            // anything with parentheses or spaces is most likely an expression
+            let mut s = if c.name.contains('(') || c.name.contains(' ') { name.to_string() } else { format!("`{name}`") };
+            if !c.collate.is_empty() {
+                s.push_str(&format!(" COLLATE {}", c.collate));
+            }
+            if !c.sort.is_empty() {
+                s.push_str(&format!(" {}", c.sort.to_ascii_uppercase()));
+            }
+            cols.push(s);
+        }
+        out.push_str(&cols.join(",\n  "));
+        if multi && !cols.is_empty() {
             out.push('\n');
         }
         out.push(')');
@@ -153,6 +149,15 @@ impl ParsedIndex {
         }
         out
     }
+}
+
+/// The first unique index on exactly `column` (case-insensitive), like PocketBase's
+/// `FindSingleColumnUniqueIndex`.
+pub fn find_single_column_unique_index(indexes: &[String], column: &str) -> Option<ParsedIndex> {
+    indexes
+        .iter()
+        .map(|raw| ParsedIndex::parse_lenient(raw))
+        .find(|idx| idx.unique && idx.columns.len() == 1 && idx.columns[0].name.eq_ignore_ascii_case(column))
 }
 
 pub fn is_identifier(s: &str) -> bool {
@@ -175,5 +180,26 @@ mod tests {
         let q = ParsedIndex::parse("CREATE UNIQUE INDEX `idx_email_x` ON `users` (`email`) WHERE `email` != ''").unwrap();
         assert_eq!(q.build(), "CREATE UNIQUE INDEX `idx_email_x` ON `users` (`email`) WHERE `email` != ''");
         assert!(ParsedIndex::parse("create unique idx_test1 on demo1 (text)").is_none());
+    }
+
+    #[test]
+    fn expressions_schema_and_quotes() {
+        let p = ParsedIndex::parse("CREATE INDEX IF NOT EXISTS \"main\".[idx] ON 'demo' (lower(title), a || b)").unwrap();
+        assert!(p.optional);
+        assert_eq!((p.schema.as_str(), p.name.as_str(), p.table.as_str()), ("main", "idx", "demo"));
+        assert_eq!(p.build(), "CREATE INDEX IF NOT EXISTS `main`.`idx` ON `demo` (\n  lower(title),\n  a || b\n)");
+    }
+
+    #[test]
+    fn trailing_sql_after_the_columns_is_invalid() {
+        assert!(ParsedIndex::parse("CREATE INDEX x ON items (title); DROP TABLE items; --").is_none());
+        assert!(ParsedIndex::parse("CREATE INDEX x ON items (title) ").is_some());
+    }
+
+    #[test]
+    fn finds_single_column_unique_indexes() {
+        let idx = vec!["CREATE INDEX a ON t (email)".to_string(), "CREATE UNIQUE INDEX b ON t (`Email`)".to_string()];
+        assert_eq!(find_single_column_unique_index(&idx, "email").map(|i| i.name), Some("b".into()));
+        assert!(find_single_column_unique_index(&idx, "name").is_none());
     }
 }

@@ -50,6 +50,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/collections/import", axum::routing::put(apis::collections::import))
         .route("/api/collections/meta/scaffolds", get(apis::collections::scaffolds))
         .route("/api/collections/meta/oauth2-providers", get(apis::collections::oauth2_providers))
+        .route("/api/collections/meta/dry-run-view", post(apis::collections::dry_run_view))
         .route(
             "/api/collections/{collection}",
             get(apis::collections::view).patch(apis::collections::update).delete(apis::collections::delete),
