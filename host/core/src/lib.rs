@@ -10,6 +10,7 @@ pub mod collections;
 pub mod db;
 pub mod error;
 pub mod fields_picker;
+pub mod files;
 pub mod model;
 pub mod record;
 pub mod schema;

@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per endpoint family (thin: parse, call core, shape the response).
 
 pub mod collections;
+pub mod files;
 pub mod health;
 pub mod record_auth;
 pub mod records;
