@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::expand::{expand_records, ExpandTree};
 use super::persist;
 use super::query::{ListResult, RecordQuery};
 use super::rules::{compile_condition, compile_sort, RequestInfo};
@@ -59,8 +60,17 @@ fn rule_for<'c>(c: &'c Collection, kind: RuleKind, req: &RequestInfo) -> ApiResu
     }
 }
 
-fn add_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str) -> ApiResult<()> {
-    let allow_hidden = req.is_superuser();
+/// Adds an API rule: rules may reference hidden fields.
+pub(crate) fn add_rule_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str) -> ApiResult<()> {
+    add_condition(q, c, req, src, prefix, true)
+}
+
+/// Adds a client filter: only superusers may reference hidden fields.
+fn add_filter_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str) -> ApiResult<()> {
+    add_condition(q, c, req, src, prefix, req.is_superuser())
+}
+
+fn add_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str, allow_hidden: bool) -> ApiResult<()> {
     let compiled = compile_condition(c, req, src, allow_hidden, prefix).map_err(|e| {
         tracing::debug!("filter error: {e}");
         ApiError::bad_request("")
@@ -93,13 +103,13 @@ fn managed_ids(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, ids: &
     let mut q = RecordQuery { per_page: ids.len() as i64, skip_total: true, ..Default::default() };
     let marks: Vec<String> = ids.iter().map(|id| q.params.bind(id.clone())).collect();
     q.conditions.push(format!("{}.`id` IN ({})", quote_ident(&c.name), marks.join(",")));
-    if add_condition(&mut q, c, req, rule, "m").is_err() {
+    if add_rule_condition(&mut q, c, req, rule, "m").is_err() {
         return Ok(HashSet::new());
     }
     Ok(q.run(conn, c)?.items.iter().map(|r| r.id().to_string()).collect())
 }
 
-fn mark_managed(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, records: &mut [Record]) -> ApiResult<()> {
+pub(crate) fn mark_managed(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, records: &mut [Record]) -> ApiResult<()> {
     if req.is_superuser() || !c.is_auth() {
         return Ok(());
     }
@@ -122,10 +132,10 @@ pub async fn list(app: &App, c: Arc<Collection>, req: RequestInfo, p: ListParams
     }
     let mut q = RecordQuery { page: p.page, per_page: p.per_page, skip_total: p.skip_total, ..Default::default() };
     if let Some(rule) = &rule {
-        add_condition(&mut q, &c, &req, rule, "r")?;
+        add_rule_condition(&mut q, &c, &req, rule, "r")?;
     }
     if !p.filter.trim().is_empty() {
-        add_condition(&mut q, &c, &req, &p.filter, "f")?;
+        add_filter_condition(&mut q, &c, &req, &p.filter, "f")?;
     }
     if !p.sort.trim().is_empty() {
         let (order, joins, params) = compile_sort(&c, &req, &p.sort, req.is_superuser()).map_err(|e| {
@@ -136,10 +146,12 @@ pub async fn list(app: &App, c: Arc<Collection>, req: RequestInfo, p: ListParams
         q.joins.extend(joins);
         q.params.extend(params);
     }
+    let schema = app.schema();
     app.data
         .read(move |conn| {
             let mut res = q.run(conn, &c)?;
             mark_managed(conn, &c, &req, &mut res.items)?;
+            expand_from_query(conn, &schema, &req, &mut res.items);
             Ok(res)
         })
         .await
@@ -151,7 +163,7 @@ async fn find_with_rule(app: &App, c: &Arc<Collection>, req: &RequestInfo, id: &
     let p = q.params.bind(id.to_string());
     q.conditions.push(format!("{}.`id` = {p}", quote_ident(&c.name)));
     if let Some(rule) = rule {
-        add_condition(&mut q, c, req, rule, "r")?;
+        add_rule_condition(&mut q, c, req, rule, "r")?;
     }
     let c2 = c.clone();
     app.data.read(move |conn| q.first(conn, &c2)).await
@@ -159,12 +171,46 @@ async fn find_with_rule(app: &App, c: &Arc<Collection>, req: &RequestInfo, id: &
 
 pub async fn view(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -> ApiResult<Record> {
     let rule = rule_for(&c, RuleKind::View, &req)?.map(str::to_string);
-    let mut rec = find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
-    let req2 = req.clone();
-    let ids = vec![rec.id().to_string()];
-    let c2 = c.clone();
-    rec.ignore_email_visibility = !req.is_superuser() && app.data.read(move |conn| managed_ids(conn, &c2, &req2, &ids)).await?.contains(rec.id());
-    Ok(rec)
+    let rec = find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
+    let schema = app.schema();
+    app.data
+        .read(move |conn| {
+            let mut records = [rec];
+            mark_managed(conn, &c, &req, &mut records)?;
+            expand_from_query(conn, &schema, &req, &mut records);
+            let [rec] = records;
+            Ok(rec)
+        })
+        .await
+}
+
+/// Applies the request's `?expand=` (if any) to records about to be returned.
+fn expand_from_query(conn: &Connection, schema: &Schema, req: &RequestInfo, records: &mut [Record]) {
+    let param = req.query.get("expand").and_then(Value::as_str).unwrap_or_default();
+    let tree = ExpandTree::parse(param);
+    if !tree.is_empty() {
+        expand_records(conn, schema, req, records, &tree);
+    }
+}
+
+/// Response enrichment after a write: email visibility for managers and `?expand=`.
+async fn enrich_written(app: &App, req: RequestInfo, mut rec: Record, manager: bool) -> ApiResult<Record> {
+    rec.original = Some(rec.values.clone());
+    rec.uploads.clear();
+    rec.plain_passwords.clear();
+    rec.ignore_email_visibility = manager;
+    if req.query.get("expand").is_none() {
+        return Ok(rec);
+    }
+    let schema = app.schema();
+    app.data
+        .read(move |conn| {
+            let mut records = [rec];
+            expand_from_query(conn, &schema, &req, &mut records);
+            let [rec] = records;
+            Ok(rec)
+        })
+        .await
 }
 
 fn base_access(req: &RequestInfo) -> WriteAccess {
@@ -180,7 +226,7 @@ fn unsaved_record_matches(conn: &Connection, rec: &Record, req: &RequestInfo, ru
     let mut dummy = (*rec.collection).clone();
     dummy.id.push_str(&suffix);
     dummy.name.push_str(&suffix);
-    let compiled = compile_condition(&dummy, req, rule, req.is_superuser(), "r").map_err(|e| {
+    let compiled = compile_condition(&dummy, req, rule, true, "r").map_err(|e| {
         tracing::debug!("rule error: {e}");
         ApiError::bad_request(CREATE_FAILED)
     })?;
@@ -211,7 +257,7 @@ fn stored_record_matches(conn: &Connection, rec: &Record, req: &RequestInfo, rul
     let mut q = RecordQuery::default();
     let p = q.params.bind(rec.id().to_string());
     q.conditions.push(format!("{}.`id` = {p}", quote_ident(&rec.collection.name)));
-    if add_condition(&mut q, &rec.collection, req, rule, "m").is_err() {
+    if add_rule_condition(&mut q, &rec.collection, req, rule, "m").is_err() {
         return false;
     }
     matches!(q.first(conn, &rec.collection), Ok(Some(_)))
@@ -272,19 +318,32 @@ pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: 
     prepare_insert(&mut rec);
     let schema = app.schema();
     let storage = files::storage(app);
-    let mut saved = app
+    let saved = app
         .data
         .write(move |conn| {
             validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
+            check_auth_id_unique(conn, &schema, &rec)?;
             save_with_files(conn, storage.as_ref(), &rec, |tx| persist::insert(tx, &rec))?;
             Ok(rec)
         })
         .await?;
-    saved.original = Some(saved.values.clone());
-    saved.uploads.clear();
-    saved.plain_passwords.clear();
-    saved.ignore_email_visibility = access.manager;
-    Ok(saved)
+    enrich_written(app, req, saved, access.manager).await
+}
+
+/// Auth record ids are kept unique across all auth collections (a loose guard against rules
+/// that compare ids of different auth collections).
+fn check_auth_id_unique(conn: &Connection, schema: &Schema, rec: &Record) -> ApiResult<()> {
+    if !rec.collection.is_auth() {
+        return Ok(());
+    }
+    for other in schema.collections.iter().filter(|o| o.is_auth() && o.id != rec.collection.id) {
+        if persist::find_by_id(conn, other, rec.id())?.is_some() {
+            let mut errs = crate::error::ValidationErrors::new();
+            errs.add("id", crate::error::FieldError::new("validation_invalid_auth_id", "Invalid or duplicated auth record id."));
+            return Err(ApiError::validation(if rec.is_new() { CREATE_FAILED } else { UPDATE_FAILED }, errs));
+        }
+    }
+    Ok(())
 }
 
 /// Stores the record's new files, runs the DB write in a transaction and cleans up: new files
@@ -379,7 +438,7 @@ pub async fn update(app: &App, c: Arc<Collection>, mut req: RequestInfo, id: &st
     prepare_update(&mut rec);
     let schema = app.schema();
     let storage = files::storage(app);
-    let mut saved = app
+    let saved = app
         .data
         .write(move |conn| {
             validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
@@ -388,11 +447,7 @@ pub async fn update(app: &App, c: Arc<Collection>, mut req: RequestInfo, id: &st
             Ok(rec)
         })
         .await?;
-    saved.original = Some(saved.values.clone());
-    saved.uploads.clear();
-    saved.plain_passwords.clear();
-    saved.ignore_email_visibility = access.manager;
-    Ok(saved)
+    enrich_written(app, req, saved, access.manager).await
 }
 
 pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -> ApiResult<()> {
