@@ -54,3 +54,9 @@ pub async fn find_download(app: &App, collection: &str, record_id: &str, filenam
         .ok_or_else(|| ApiError::not_found(""))?;
     Ok(Download { file, name: filename.to_string() })
 }
+
+/// A short-lived `file` token for protected files (`POST /api/files/token`).
+pub fn new_file_token(auth: &crate::record::Record) -> String {
+    let c = &auth.collection;
+    crate::auth::token::sign(TokenType::File, c, auth.id(), auth.get_str("tokenKey"), Map::new(), c.token_duration("fileToken"))
+}

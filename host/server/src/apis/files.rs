@@ -4,12 +4,20 @@ use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use pocketbun_core::files::download::find_download;
+use pocketbun_core::files::download::{find_download, new_file_token};
 use pocketbun_core::files::serve::{self, parse_range};
 use std::time::SystemTime;
 
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
+
+/// `POST /api/files/token`: a file token for the authenticated record.
+pub async fn token(ctx: Ctx) -> HttpResult {
+    let Some(auth) = &ctx.auth else {
+        return Err(pocketbun_core::ApiError::unauthorized("The request requires valid record authorization token.").into());
+    };
+    Ok(crate::http::json::json_ok(serde_json::json!({ "token": new_file_token(auth) })))
+}
 
 pub async fn download(ctx: Ctx, Path((collection, record_id, filename)): Path<(String, String, String)>) -> HttpResult {
     let token = ctx.query.get("token");
