@@ -323,7 +323,10 @@ pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: 
         .write(move |conn| {
             validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
             check_auth_id_unique(conn, &schema, &rec)?;
-            save_with_files(conn, storage.as_ref(), &rec, |tx| persist::insert(tx, &rec))?;
+            save_with_files(conn, storage.as_ref(), &rec, |tx| {
+                persist::insert(tx, &rec)?;
+                remove_installer_superuser(tx, &rec)
+            })?;
             Ok(rec)
         })
         .await?;
@@ -462,12 +465,32 @@ pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -
         .write(move |conn| {
             let mut deleted = vec![];
             let tx = conn.transaction()?;
+            ensure_not_last_superuser(&tx, &rec)?;
             persist::delete_collecting(&tx, &schema, &rec, 0, &mut deleted)?;
             tx.commit()?;
             delete_record_dirs(storage.as_ref(), &schema, &deleted);
             Ok(())
         })
         .await
+}
+
+/// The placeholder superuser of a fresh install goes away once a real one exists.
+fn remove_installer_superuser(tx: &rusqlite::Transaction, rec: &Record) -> ApiResult<()> {
+    if rec.collection.is_superusers() && rec.get_str("email") != crate::superusers::INSTALLER_EMAIL {
+        tx.execute("DELETE FROM `_superusers` WHERE email = ?1", [crate::superusers::INSTALLER_EMAIL])?;
+    }
+    Ok(())
+}
+
+fn ensure_not_last_superuser(tx: &rusqlite::Transaction, rec: &Record) -> ApiResult<()> {
+    if !rec.collection.is_superusers() {
+        return Ok(());
+    }
+    let total: i64 = tx.query_row("SELECT count(*) FROM `_superusers`", [], |r| r.get(0))?;
+    if total <= 1 {
+        return Err(ApiError::bad_request("You can't delete the only existing superuser."));
+    }
+    Ok(())
 }
 
 /// Removes the storage directories of deleted records whose collection has file fields.

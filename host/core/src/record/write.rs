@@ -252,6 +252,13 @@ pub fn validate_plain_password(f: &Field, plain: &str) -> Option<FieldError> {
     None
 }
 
+/// Superusers are always verified.
+fn mark_superuser_verified(rec: &mut Record) {
+    if rec.collection.is_superusers() {
+        rec.values.insert("verified".into(), json!(true));
+    }
+}
+
 /// Fills generated values before an insert: id, autogenerate patterns, autodates, tokenKey.
 pub fn prepare_insert(rec: &mut Record) {
     let now = now_string();
@@ -272,6 +279,7 @@ pub fn prepare_insert(rec: &mut Record) {
             _ => {}
         }
     }
+    mark_superuser_verified(rec);
     if rec.collection.is_auth() && rec.get_str("tokenKey").is_empty() {
         rec.values.insert("tokenKey".into(), json!(random_string(50, ALPHANUMERIC)));
     }
@@ -284,6 +292,7 @@ pub fn prepare_update(rec: &mut Record) {
     for f in fields.iter().filter(|f| f.kind == FieldType::Autodate && f.opt_bool("onUpdate")) {
         rec.values.insert(f.name.clone(), json!(now));
     }
+    mark_superuser_verified(rec);
     if rec.collection.is_auth() {
         let changed = |n: &str| rec.get(n) != rec.original(n);
         if (changed("password") || changed("email")) && !changed("tokenKey") {
