@@ -139,7 +139,7 @@ fn validate_upload(f: &Field, u: &PendingUpload) -> Option<FieldError> {
     let max_size = usize::try_from(f.opt_i64("maxSize")).ok().filter(|m| *m > 0).unwrap_or(DEFAULT_FILE_MAX_SIZE);
     if u.size() > max_size {
         return Some(
-            FieldError::new("validation_file_size_limit", format!("Failed to upload {:?} - the maximum allowed file size is {max_size} bytes.", u.original_name))
+            FieldError::new("validation_file_size_limit", format!("Failed to upload {} - the maximum allowed file size is {max_size} bytes.", u.original_name))
                 .param("file", u.original_name.clone())
                 .param("maxSize", max_size),
         );
@@ -147,14 +147,10 @@ fn validate_upload(f: &Field, u: &PendingUpload) -> Option<FieldError> {
     let allowed = f.opt_strings("mimeTypes");
     let base_type = u.content_type.split(';').next().unwrap_or_default().trim().to_string();
     if !allowed.is_empty() && !allowed.iter().any(|t| t.eq_ignore_ascii_case(&base_type) || t.eq_ignore_ascii_case(&u.content_type)) {
-        return Some(
-            FieldError::new(
-                "validation_invalid_mime_type",
-                format!("{:?} mime type must be one of: {}.", u.original_name, allowed.join(", ")),
-            )
-            .param("file", u.original_name.clone())
-            .param("types", allowed.join(", ")),
-        );
+        return Some(FieldError::new(
+            "validation_invalid_mime_type",
+            format!("{:?} mime type must be one of: {}.", u.name, allowed.join(", ")),
+        ));
     }
     None
 }
