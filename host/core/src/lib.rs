@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod fields_picker;
 pub mod logs;
+pub mod files;
 pub mod model;
 pub mod record;
 pub mod schema;

@@ -1,6 +1,7 @@
 //! Records: a collection row as field-name -> JSON value, its API form, and the
 //! operations on it (validation, persistence, queries).
 
+pub mod expand;
 pub mod persist;
 pub mod query;
 pub mod rules;
@@ -14,6 +15,7 @@ use rusqlite::types::Value as SqliteValue;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
+use crate::files::PendingUpload;
 use crate::model::{Collection, FieldType};
 
 #[derive(Debug, Clone)]
@@ -25,6 +27,12 @@ pub struct Record {
     pub expand: Option<Map<String, Value>>,
     /// Values as loaded from the database (None for a new record).
     pub original: Option<IndexMap<String, Value>>,
+    /// New files referenced by file field values, stored when the record is saved.
+    pub uploads: Vec<PendingUpload>,
+    /// Plain values of passwords set in this write (field name -> plain), for validation.
+    pub plain_passwords: IndexMap<String, String>,
+    /// Export the email regardless of `emailVisibility` (the viewer manages this record).
+    pub ignore_email_visibility: bool,
 }
 
 /// What a viewer may see of a record.
@@ -39,7 +47,7 @@ pub struct Visibility {
 impl Record {
     pub fn new(collection: Arc<Collection>) -> Self {
         let values = collection.fields.iter().map(|f| (f.name.clone(), values::zero(f))).collect();
-        Self { collection, values, expand: None, original: None }
+        Self { collection, values, expand: None, original: None, uploads: vec![], plain_passwords: IndexMap::new(), ignore_email_visibility: false }
     }
 
     /// Builds a record from columns selected in `collection.fields` order.
@@ -48,7 +56,7 @@ impl Record {
         for (f, v) in collection.fields.iter().zip(cols) {
             vals.insert(f.name.clone(), values::from_sql(f, v));
         }
-        Self { collection, original: Some(vals.clone()), values: vals, expand: None }
+        Self { collection, original: Some(vals.clone()), values: vals, expand: None, uploads: vec![], plain_passwords: IndexMap::new(), ignore_email_visibility: false }
     }
 
     pub fn id(&self) -> &str {
@@ -77,9 +85,10 @@ impl Record {
     pub fn to_json(&self, vis: Visibility) -> Value {
         let mut pairs: Vec<(String, Value)> = Vec::with_capacity(self.values.len() + 3);
         let c = &self.collection;
-        let email_visible = vis.superuser || vis.owner || self.get("emailVisibility").as_bool() == Some(true);
+        let email_visible = vis.superuser || vis.owner || self.ignore_email_visibility || self.get("emailVisibility").as_bool() == Some(true);
         for f in &c.fields {
-            if f.kind == FieldType::Password || (c.is_auth() && f.name == "tokenKey") {
+            // auth secrets are never exported, not even to superusers
+            if c.is_auth() && (f.name == "password" || f.name == "tokenKey") {
                 continue;
             }
             if f.hidden && !vis.superuser {
@@ -88,7 +97,9 @@ impl Record {
             if c.is_auth() && f.name == "email" && !email_visible {
                 continue;
             }
-            pairs.push((f.name.clone(), self.get(&f.name).clone()));
+            // a visible password field shows its key but never the hash
+            let value = if f.kind == FieldType::Password { json!("") } else { self.get(&f.name).clone() };
+            pairs.push((f.name.clone(), value));
         }
         pairs.push(("collectionId".into(), json!(c.id)));
         pairs.push(("collectionName".into(), json!(c.name)));

@@ -105,6 +105,18 @@ const DELETE_FAILED: &str = "Failed to delete record. Make sure that the record 
 /// relation fields; a reference left empty is deleted when the field cascades, and blocks the
 /// delete when the field is required. Runs inside the caller's transaction.
 pub fn delete(conn: &Connection, schema: &Schema, rec: &Record, depth: usize) -> ApiResult<()> {
+    delete_collecting(conn, schema, rec, depth, &mut vec![])
+}
+
+/// [`delete`], also listing every deleted record (the record itself and cascaded ones) as
+/// `(collectionId, recordId)` so their files can be removed after the commit.
+pub fn delete_collecting(
+    conn: &Connection,
+    schema: &Schema,
+    rec: &Record,
+    depth: usize,
+    deleted: &mut Vec<(String, String)>,
+) -> ApiResult<()> {
     if depth > 32 {
         return Err(ApiError::bad_request(DELETE_FAILED));
     }
@@ -132,7 +144,7 @@ pub fn delete(conn: &Connection, schema: &Schema, rec: &Record, depth: usize) ->
             let remaining: Vec<String> = to_string_list(other.get(&field_name)).into_iter().filter(|v| *v != id).collect();
             if remaining.is_empty() {
                 if field.opt_bool("cascadeDelete") {
-                    delete(conn, schema, &other, depth + 1)?;
+                    delete_collecting(conn, schema, &other, depth + 1, deleted)?;
                     continue;
                 }
                 if field.required {
@@ -145,6 +157,7 @@ pub fn delete(conn: &Connection, schema: &Schema, rec: &Record, depth: usize) ->
     }
     let sql = format!("DELETE FROM {} WHERE id = ?1", quote_ident(&c.name));
     conn.prepare_cached(&sql)?.execute([&id]).map_err(|_| ApiError::bad_request(DELETE_FAILED))?;
+    deleted.push((c.id.clone(), id.clone()));
     if c.is_auth() {
         for t in ["_mfas", "_otps", "_externalAuths", "_authOrigins"] {
             conn.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1 AND recordRef = ?2"), [&c.id, &id])?;

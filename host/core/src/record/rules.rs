@@ -177,7 +177,11 @@ impl RecordResolver<'_> {
             other => return Err(FilterError::invalid(format!("unknown @request field {other:?}"))),
         };
         if modifier == Some("isset") {
-            let set = parts[0] == "body" && lookup_path(&self.request.body, &parts[1..]).is_some();
+            let set = match parts[0] {
+                "body" => lookup_path(&self.request.body, &parts[1..]).is_some(),
+                "query" => lookup_path(&self.request.query, &parts[1..]).is_some(),
+                _ => !value.is_null(),
+            };
             return Ok(Resolved::sql(if set { "TRUE" } else { "FALSE" }));
         }
         if modifier == Some("length") {

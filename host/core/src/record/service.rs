@@ -1,19 +1,29 @@
-//! Record use cases behind the REST API: list, view, create, update, delete with API rules.
+//! Record use cases behind the REST API: list, view, create, update, delete with API rules,
+//! file uploads and the auth-collection form rules.
 
+use rusqlite::Connection;
 use serde_json::{Map, Value};
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::expand::{expand_records, ExpandTree};
 use super::persist;
 use super::query::{ListResult, RecordQuery};
 use super::rules::{compile_condition, compile_sort, RequestInfo};
 use super::validate::validate_record;
-use super::write::{apply_body, prepare_insert, prepare_update, WriteAccess};
+use super::values::{to_sql, to_string_list};
+use super::write::{apply_values, attach_uploads, check_auth_form, prepare_insert, prepare_update, resolve_modifiers, WriteAccess};
 use super::{Record, Visibility};
 use crate::app::App;
+use crate::db::quote_ident;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Collection, RuleKind};
+use crate::files::{self, FileMeta, FileStorage, InputFile};
+use crate::model::{Collection, FieldType, RuleKind};
+use crate::schema_cache::Schema;
 
 pub const SUPERUSERS_ONLY: &str = "Only superusers can perform this action.";
+const CREATE_FAILED: &str = "Failed to create record.";
+const UPDATE_FAILED: &str = "Failed to update record.";
 
 #[derive(Debug, Clone, Default)]
 pub struct ListParams {
@@ -22,6 +32,20 @@ pub struct ListParams {
     pub sort: String,
     pub filter: String,
     pub skip_total: bool,
+}
+
+/// A create/update request: the body fields and the uploaded files by form key
+/// (`docs`, `docs+`, `+docs`).
+#[derive(Debug, Clone, Default)]
+pub struct WriteInput {
+    pub body: Map<String, Value>,
+    pub files: Vec<(String, Vec<InputFile>)>,
+}
+
+impl WriteInput {
+    pub fn from_body(body: Map<String, Value>) -> Self {
+        Self { body, files: vec![] }
+    }
 }
 
 /// The rule for an action, or 403 when it is locked (superusers bypass rules entirely).
@@ -36,8 +60,17 @@ fn rule_for<'c>(c: &'c Collection, kind: RuleKind, req: &RequestInfo) -> ApiResu
     }
 }
 
-fn add_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str) -> ApiResult<()> {
-    let allow_hidden = req.is_superuser();
+/// Adds an API rule: rules may reference hidden fields.
+pub(crate) fn add_rule_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str) -> ApiResult<()> {
+    add_condition(q, c, req, src, prefix, true)
+}
+
+/// Adds a client filter: only superusers may reference hidden fields.
+fn add_filter_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str) -> ApiResult<()> {
+    add_condition(q, c, req, src, prefix, req.is_superuser())
+}
+
+fn add_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str, allow_hidden: bool) -> ApiResult<()> {
     let compiled = compile_condition(c, req, src, allow_hidden, prefix).map_err(|e| {
         tracing::debug!("filter error: {e}");
         ApiError::bad_request("")
@@ -51,11 +84,8 @@ fn add_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &s
 /// Visibility of one record for the requester.
 pub fn visibility_for(req: &RequestInfo, rec: &Record) -> Visibility {
     let superuser = req.is_superuser();
-    let owner = req
-        .auth
-        .as_ref()
-        .map(|a| a.collection.id == rec.collection.id && a.id() == rec.id())
-        .unwrap_or(false);
+    // PocketBase matches the owner by id only
+    let owner = req.auth.as_ref().map(|a| a.id() == rec.id()).unwrap_or(false);
     Visibility { superuser, owner }
 }
 
@@ -63,25 +93,49 @@ pub fn record_json(req: &RequestInfo, rec: &Record) -> Value {
     rec.to_json(visibility_for(req, rec))
 }
 
+/// Ids of `records` the requester manages through the collection's manageRule (their
+/// emails are shown regardless of `emailVisibility`).
+fn managed_ids(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, ids: &[String]) -> ApiResult<HashSet<String>> {
+    let Some(rule) = c.rule(RuleKind::Manage).filter(|r| !r.trim().is_empty()) else { return Ok(HashSet::new()) };
+    if !c.is_auth() || req.auth.is_none() || ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut q = RecordQuery { per_page: ids.len() as i64, skip_total: true, ..Default::default() };
+    let marks: Vec<String> = ids.iter().map(|id| q.params.bind(id.clone())).collect();
+    q.conditions.push(format!("{}.`id` IN ({})", quote_ident(&c.name), marks.join(",")));
+    if add_rule_condition(&mut q, c, req, rule, "m").is_err() {
+        return Ok(HashSet::new());
+    }
+    Ok(q.run(conn, c)?.items.iter().map(|r| r.id().to_string()).collect())
+}
+
+pub(crate) fn mark_managed(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, records: &mut [Record]) -> ApiResult<()> {
+    if req.is_superuser() || !c.is_auth() {
+        return Ok(());
+    }
+    let ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+    let managed = managed_ids(conn, c, req, &ids)?;
+    for r in records.iter_mut() {
+        r.ignore_email_visibility = managed.contains(r.id());
+    }
+    Ok(())
+}
+
 pub async fn list(app: &App, c: Arc<Collection>, req: RequestInfo, p: ListParams) -> ApiResult<ListResult> {
     let rule = rule_for(&c, RuleKind::List, &req)?.map(str::to_string);
     if !req.is_superuser() {
-        for (src, what) in [(&p.filter, "filter"), (&p.sort, "sort")] {
-            let _ = what;
-            if src.contains("@collection.") {
-                return Err(ApiError::forbidden("Only superusers can filter by @collection."));
-            }
-            if src.contains("@request.") {
-                return Err(ApiError::forbidden("Only superusers can filter by @request."));
+        for src in [&p.filter, &p.sort] {
+            if let Some(field) = ["@collection.", "@request."].into_iter().find(|f| src.contains(f)) {
+                return Err(ApiError::forbidden(format!("Only superusers can filter by {field}")));
             }
         }
     }
     let mut q = RecordQuery { page: p.page, per_page: p.per_page, skip_total: p.skip_total, ..Default::default() };
     if let Some(rule) = &rule {
-        add_condition(&mut q, &c, &req, rule, "r")?;
+        add_rule_condition(&mut q, &c, &req, rule, "r")?;
     }
     if !p.filter.trim().is_empty() {
-        add_condition(&mut q, &c, &req, &p.filter, "f")?;
+        add_filter_condition(&mut q, &c, &req, &p.filter, "f")?;
     }
     if !p.sort.trim().is_empty() {
         let (order, joins, params) = compile_sort(&c, &req, &p.sort, req.is_superuser()).map_err(|e| {
@@ -92,16 +146,24 @@ pub async fn list(app: &App, c: Arc<Collection>, req: RequestInfo, p: ListParams
         q.joins.extend(joins);
         q.params.extend(params);
     }
-    app.data.read(move |conn| q.run(conn, &c)).await
+    let schema = app.schema();
+    app.data
+        .read(move |conn| {
+            let mut res = q.run(conn, &c)?;
+            mark_managed(conn, &c, &req, &mut res.items)?;
+            expand_from_query(conn, &schema, &req, &mut res.items);
+            Ok(res)
+        })
+        .await
 }
 
 /// Fetches one record with the given rule applied (None when missing or filtered out).
 async fn find_with_rule(app: &App, c: &Arc<Collection>, req: &RequestInfo, id: &str, rule: Option<&str>) -> ApiResult<Option<Record>> {
     let mut q = RecordQuery::default();
     let p = q.params.bind(id.to_string());
-    q.conditions.push(format!("{}.`id` = {p}", crate::db::quote_ident(&c.name)));
+    q.conditions.push(format!("{}.`id` = {p}", quote_ident(&c.name)));
     if let Some(rule) = rule {
-        add_condition(&mut q, c, req, rule, "r")?;
+        add_rule_condition(&mut q, c, req, rule, "r")?;
     }
     let c2 = c.clone();
     app.data.read(move |conn| q.first(conn, &c2)).await
@@ -109,74 +171,286 @@ async fn find_with_rule(app: &App, c: &Arc<Collection>, req: &RequestInfo, id: &
 
 pub async fn view(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -> ApiResult<Record> {
     let rule = rule_for(&c, RuleKind::View, &req)?.map(str::to_string);
-    find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))
+    let rec = find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
+    let schema = app.schema();
+    app.data
+        .read(move |conn| {
+            let mut records = [rec];
+            mark_managed(conn, &c, &req, &mut records)?;
+            expand_from_query(conn, &schema, &req, &mut records);
+            let [rec] = records;
+            Ok(rec)
+        })
+        .await
 }
 
-fn write_access(req: &RequestInfo) -> WriteAccess {
+/// Applies the request's `?expand=` (if any) to records about to be returned.
+fn expand_from_query(conn: &Connection, schema: &Schema, req: &RequestInfo, records: &mut [Record]) {
+    let param = req.query.get("expand").and_then(Value::as_str).unwrap_or_default();
+    let tree = ExpandTree::parse(param);
+    if !tree.is_empty() {
+        expand_records(conn, schema, req, records, &tree);
+    }
+}
+
+/// Response enrichment after a write: email visibility for managers and `?expand=`.
+async fn enrich_written(app: &App, req: RequestInfo, mut rec: Record, manager: bool) -> ApiResult<Record> {
+    rec.original = Some(rec.values.clone());
+    rec.uploads.clear();
+    rec.plain_passwords.clear();
+    rec.ignore_email_visibility = manager;
+    if req.query.get("expand").is_none() {
+        return Ok(rec);
+    }
+    let schema = app.schema();
+    app.data
+        .read(move |conn| {
+            let mut records = [rec];
+            expand_from_query(conn, &schema, &req, &mut records);
+            let [rec] = records;
+            Ok(rec)
+        })
+        .await
+}
+
+fn base_access(req: &RequestInfo) -> WriteAccess {
     let su = req.is_superuser();
     WriteAccess { superuser: su, manager: su }
 }
 
-pub async fn create(app: &App, c: Arc<Collection>, req: RequestInfo, body: Map<String, Value>) -> ApiResult<Record> {
+/// Evaluates a rule against a record that is not stored yet: the record's values are
+/// exposed through a CTE named like a renamed copy of the collection (so `@collection`
+/// references to the real table still work), as PocketBase does.
+fn unsaved_record_matches(conn: &Connection, rec: &Record, req: &RequestInfo, rule: &str) -> ApiResult<bool> {
+    let suffix = format!("__pb_create__{}", crate::util::random_string(6, crate::util::LOWER_ALPHANUMERIC));
+    let mut dummy = (*rec.collection).clone();
+    dummy.id.push_str(&suffix);
+    dummy.name.push_str(&suffix);
+    let compiled = compile_condition(&dummy, req, rule, true, "r").map_err(|e| {
+        tracing::debug!("rule error: {e}");
+        ApiError::bad_request(CREATE_FAILED)
+    })?;
+    let mut params = compiled.params;
+    let mut selects = vec![];
+    for (i, f) in rec.collection.fields.iter().enumerate() {
+        let name = format!(":__pb_create__{i}");
+        selects.push(format!("{name} AS {}", quote_ident(&f.name)));
+        params.push(name, to_sql(f, rec.get(&f.name)));
+    }
+    let table = quote_ident(&dummy.name);
+    let sql = format!(
+        "WITH {table} AS (SELECT {}) SELECT 1 FROM {table} {table} {} WHERE ({}) LIMIT 1",
+        selects.join(", "),
+        compiled.joins.join(" "),
+        compiled.sql
+    );
+    let refs = params.as_refs();
+    let mut stmt = conn.prepare(&sql).map_err(|e| {
+        tracing::debug!("rule query error: {e}");
+        ApiError::bad_request(CREATE_FAILED)
+    })?;
+    Ok(stmt.exists(refs.as_slice()).unwrap_or(false))
+}
+
+/// Whether `rec` (stored) matches `rule` for the requester.
+fn stored_record_matches(conn: &Connection, rec: &Record, req: &RequestInfo, rule: &str) -> bool {
+    let mut q = RecordQuery::default();
+    let p = q.params.bind(rec.id().to_string());
+    q.conditions.push(format!("{}.`id` = {p}", quote_ident(&rec.collection.name)));
+    if add_rule_condition(&mut q, &rec.collection, req, rule, "m").is_err() {
+        return false;
+    }
+    matches!(q.first(conn, &rec.collection), Ok(Some(_)))
+}
+
+fn manage_rule(c: &Collection, req: &RequestInfo) -> Option<String> {
+    if !c.is_auth() || req.auth.is_none() {
+        return None;
+    }
+    c.rule(RuleKind::Manage).filter(|r| !r.trim().is_empty()).map(str::to_string)
+}
+
+pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: WriteInput) -> ApiResult<Record> {
     if c.is_view() {
         return Err(ApiError::bad_request("Unsupported collection type."));
     }
     let rule = rule_for(&c, RuleKind::Create, &req)?.map(str::to_string);
     let mut rec = Record::new(c.clone());
-    let access = write_access(&req);
-    let body_errs = apply_body(&mut rec, &body, access);
+    let mut body = input.body;
+    attach_uploads(&mut rec, &mut body, input.files);
+    req.body = resolve_modifiers(&rec, &body);
+    let mut access = base_access(&req);
+    apply_values(&mut rec, &body, access);
+
+    if !req.is_superuser() {
+        // rules see the record as submitted, with a placeholder id and verified unset
+        let mut dummy = rec.clone();
+        if dummy.id().is_empty() {
+            dummy.values.insert("id".into(), Value::String(format!("__temp_id__{}", crate::util::random_string(6, crate::util::LOWER_ALPHANUMERIC))));
+        }
+        if c.is_auth() {
+            dummy.values.insert("verified".into(), Value::Bool(false));
+        }
+        let (req2, manage) = (req.clone(), manage_rule(&c, &req));
+        let (allowed, manager) = app
+            .data
+            .read(move |conn| {
+                if let Some(rule) = &rule {
+                    if !unsaved_record_matches(conn, &dummy, &req2, rule)? {
+                        return Ok((false, false));
+                    }
+                }
+                let manager = match &manage {
+                    Some(m) => unsaved_record_matches(conn, &dummy, &req2, m).unwrap_or(false),
+                    None => false,
+                };
+                Ok((true, manager))
+            })
+            .await?;
+        if !allowed {
+            return Err(ApiError::bad_request(CREATE_FAILED));
+        }
+        access.manager = manager;
+    }
+
+    let form_errs = check_auth_form(&rec, &body, access);
+    form_errs.into_result(CREATE_FAILED)?;
     prepare_insert(&mut rec);
     let schema = app.schema();
-    app.data
+    let storage = files::storage(app);
+    let saved = app
+        .data
         .write(move |conn| {
-            let mut errs = body_errs;
-            errs.merge(validate_record(conn, &schema, &rec));
-            errs.into_result("Failed to create record.")?;
-            let tx = conn.transaction()?;
-            persist::insert(&tx, &rec)?;
-            if let Some(rule) = &rule {
-                // the rule sees the record as it would be after the insert
-                if !matches_rule(&tx, &rec, &req, rule)? {
-                    return Err(ApiError::bad_request("Failed to create record."));
-                }
-            }
-            tx.commit()?;
+            validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
+            check_auth_id_unique(conn, &schema, &rec)?;
+            save_with_files(conn, storage.as_ref(), &rec, |tx| {
+                persist::insert(tx, &rec)?;
+                remove_installer_superuser(tx, &rec)
+            })?;
             Ok(rec)
         })
-        .await
+        .await?;
+    enrich_written(app, req, saved, access.manager).await
 }
 
-fn matches_rule(conn: &rusqlite::Connection, rec: &Record, req: &RequestInfo, rule: &str) -> ApiResult<bool> {
-    let mut q = RecordQuery::default();
-    let p = q.params.bind(rec.id().to_string());
-    q.conditions.push(format!("{}.`id` = {p}", crate::db::quote_ident(&rec.collection.name)));
-    add_condition(&mut q, &rec.collection, req, rule, "r")?;
-    Ok(q.first(conn, &rec.collection)?.is_some())
+/// Auth record ids are kept unique across all auth collections (a loose guard against rules
+/// that compare ids of different auth collections).
+fn check_auth_id_unique(conn: &Connection, schema: &Schema, rec: &Record) -> ApiResult<()> {
+    if !rec.collection.is_auth() {
+        return Ok(());
+    }
+    for other in schema.collections.iter().filter(|o| o.is_auth() && o.id != rec.collection.id) {
+        if persist::find_by_id(conn, other, rec.id())?.is_some() {
+            let mut errs = crate::error::ValidationErrors::new();
+            errs.add("id", crate::error::FieldError::new("validation_invalid_auth_id", "Invalid or duplicated auth record id."));
+            return Err(ApiError::validation(if rec.is_new() { CREATE_FAILED } else { UPDATE_FAILED }, errs));
+        }
+    }
+    Ok(())
 }
 
-pub async fn update(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str, body: Map<String, Value>) -> ApiResult<Record> {
+/// Stores the record's new files, runs the DB write in a transaction and cleans up: new files
+/// are removed again when the write fails.
+fn save_with_files(
+    conn: &mut Connection,
+    storage: &dyn FileStorage,
+    rec: &Record,
+    write: impl FnOnce(&rusqlite::Transaction) -> ApiResult<()>,
+) -> ApiResult<()> {
+    let uploaded = upload_files(storage, rec)?;
+    let result = (|| {
+        let tx = conn.transaction()?;
+        write(&tx)?;
+        tx.commit()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        delete_files(storage, &rec.collection.id, rec.id(), &uploaded);
+    }
+    result
+}
+
+fn upload_files(storage: &dyn FileStorage, rec: &Record) -> ApiResult<Vec<String>> {
+    let mut done = vec![];
+    for u in &rec.uploads {
+        let key = files::record_file_key(&rec.collection.id, rec.id(), &u.name);
+        let meta = FileMeta { content_type: u.content_type.clone(), original_name: truncate_bytes(&u.original_name, 255) };
+        if let Err(e) = storage.upload(&key, &u.content, &meta) {
+            tracing::warn!("file upload failed for {key}: {e}");
+            delete_files(storage, &rec.collection.id, rec.id(), &done);
+            return Err(ApiError::bad_request(if rec.is_new() { CREATE_FAILED } else { UPDATE_FAILED }));
+        }
+        done.push(u.name.clone());
+    }
+    Ok(done)
+}
+
+fn truncate_bytes(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// Best-effort removal of record files and their thumbnails (failures are only logged: the
+/// database is already the source of truth).
+fn delete_files(storage: &dyn FileStorage, collection_id: &str, record_id: &str, names: &[String]) {
+    for name in names.iter().filter(|n| !n.is_empty() && !n.contains(['/', '\\'])) {
+        let key = files::record_file_key(collection_id, record_id, name);
+        if let Err(e) = storage.delete(&key) {
+            tracing::warn!("failed to delete file {key}: {e}");
+        }
+        let thumbs = files::record_file_key(collection_id, record_id, &format!("thumbs_{name}/"));
+        let _ = storage.delete_prefix(&thumbs);
+    }
+}
+
+/// Names that were in a file field before the update and are not anymore.
+fn removed_file_names(rec: &Record) -> Vec<String> {
+    let mut removed = vec![];
+    for f in rec.collection.fields.iter().filter(|f| f.kind == FieldType::File) {
+        let now = to_string_list(rec.get(&f.name));
+        removed.extend(to_string_list(rec.original(&f.name)).into_iter().filter(|n| !now.contains(n)));
+    }
+    removed
+}
+
+pub async fn update(app: &App, c: Arc<Collection>, mut req: RequestInfo, id: &str, input: WriteInput) -> ApiResult<Record> {
     if c.is_view() {
         return Err(ApiError::bad_request("Unsupported collection type."));
     }
     let rule = rule_for(&c, RuleKind::Update, &req)?.map(str::to_string);
-    let mut rule_req = req.clone();
-    rule_req.body = body.clone();
-    let mut rec = find_with_rule(app, &c, &rule_req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
-    let body_errs = apply_body(&mut rec, &body, write_access(&req));
+    // fetched first without the rule: modifiers resolve against the stored values
+    let stored = find_with_rule(app, &c, &req, id, None).await?.ok_or_else(|| ApiError::not_found(""))?;
+    let mut body = input.body;
+    let mut probe = stored.clone();
+    attach_uploads(&mut probe, &mut body, input.files);
+    req.body = resolve_modifiers(&stored, &body);
+    let mut rec = find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
+    rec.uploads = probe.uploads;
+    let mut access = base_access(&req);
+    apply_values(&mut rec, &body, access);
+    if !access.manager {
+        if let Some(m) = manage_rule(&c, &req) {
+            let (probe, req2) = (stored.clone(), req.clone());
+            access.manager = app.data.read(move |conn| Ok(stored_record_matches(conn, &probe, &req2, &m))).await?;
+        }
+    }
+    check_auth_form(&rec, &body, access).into_result(UPDATE_FAILED)?;
     prepare_update(&mut rec);
     let schema = app.schema();
-    app.data
+    let storage = files::storage(app);
+    let saved = app
+        .data
         .write(move |conn| {
-            let mut errs = body_errs;
-            errs.merge(validate_record(conn, &schema, &rec));
-            errs.into_result("Failed to update record.")?;
-            let tx = conn.transaction()?;
-            persist::update(&tx, &rec)?;
-            tx.commit()?;
-            rec.original = Some(rec.values.clone());
+            validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
+            save_with_files(conn, storage.as_ref(), &rec, |tx| persist::update(tx, &rec))?;
+            delete_files(storage.as_ref(), &rec.collection.id, rec.id(), &removed_file_names(&rec));
             Ok(rec)
         })
-        .await
+        .await?;
+    enrich_written(app, req, saved, access.manager).await
 }
 
 pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -> ApiResult<()> {
@@ -186,12 +460,60 @@ pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -
     let rule = rule_for(&c, RuleKind::Delete, &req)?.map(str::to_string);
     let rec = find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
     let schema = app.schema();
+    let storage = files::storage(app);
     app.data
         .write(move |conn| {
+            let mut deleted = vec![];
             let tx = conn.transaction()?;
-            persist::delete(&tx, &schema, &rec, 0)?;
+            ensure_not_last_superuser(&tx, &rec)?;
+            persist::delete_collecting(&tx, &schema, &rec, 0, &mut deleted)?;
             tx.commit()?;
+            delete_record_dirs(storage.as_ref(), &schema, &deleted);
             Ok(())
         })
         .await
+}
+
+/// The placeholder superuser of a fresh install goes away once a real one exists.
+fn remove_installer_superuser(tx: &rusqlite::Transaction, rec: &Record) -> ApiResult<()> {
+    if rec.collection.is_superusers() && rec.get_str("email") != crate::superusers::INSTALLER_EMAIL {
+        tx.execute("DELETE FROM `_superusers` WHERE email = ?1", [crate::superusers::INSTALLER_EMAIL])?;
+    }
+    Ok(())
+}
+
+fn ensure_not_last_superuser(tx: &rusqlite::Transaction, rec: &Record) -> ApiResult<()> {
+    if !rec.collection.is_superusers() {
+        return Ok(());
+    }
+    let total: i64 = tx.query_row("SELECT count(*) FROM `_superusers`", [], |r| r.get(0))?;
+    if total <= 1 {
+        return Err(ApiError::bad_request("You can't delete the only existing superuser."));
+    }
+    Ok(())
+}
+
+/// Removes the storage directories of deleted records whose collection has file fields.
+fn delete_record_dirs(storage: &dyn FileStorage, schema: &Schema, deleted: &[(String, String)]) {
+    for (collection_id, record_id) in deleted {
+        let has_files = schema.find(collection_id).map(|c| c.fields.iter().any(|f| f.kind == FieldType::File)).unwrap_or(true);
+        if has_files {
+            if let Err(e) = storage.delete_prefix(&files::record_dir(collection_id, record_id)) {
+                tracing::warn!("failed to delete files of {collection_id}/{record_id}: {e}");
+            }
+        }
+    }
+}
+
+/// Whether the requester may access a stored record under `rule` (None: superusers only,
+/// "": everyone), PocketBase's `CanAccessRecord`.
+pub async fn can_access(app: &App, rec: Arc<Record>, req: RequestInfo, rule: Option<String>) -> bool {
+    if req.is_superuser() {
+        return true;
+    }
+    match rule {
+        None => false,
+        Some(r) if r.trim().is_empty() => true,
+        Some(r) => app.data.read(move |conn| Ok(stored_record_matches(conn, &rec, &req, &r))).await.unwrap_or(false),
+    }
 }

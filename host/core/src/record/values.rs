@@ -13,7 +13,8 @@ pub fn to_text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.as_f64().map(|f| number_json(f).to_string()).unwrap_or_else(|| n.to_string()),
-        other => other.to_string(),
+        // Go's cast.ToString gives "" for maps and slices
+        Value::Array(_) | Value::Object(_) => String::new(),
     }
 }
 
@@ -21,7 +22,8 @@ pub fn to_number(v: &Value) -> f64 {
     match v {
         Value::Number(n) => n.as_f64().unwrap_or(0.0),
         Value::Bool(b) => f64::from(u8::from(*b)),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).unwrap_or(0.0),
+        // strconv.ParseFloat: no surrounding whitespace allowed
+        Value::String(s) => s.parse::<f64>().ok().filter(|f| f.is_finite()).unwrap_or(0.0),
         _ => 0.0,
     }
 }
@@ -63,7 +65,7 @@ pub fn normalize(field: &Field, v: &Value) -> Value {
         }
         FieldType::Number => number_json(to_number(v)),
         FieldType::Bool => json!(to_bool(v)),
-        FieldType::Date | FieldType::Autodate => json!(normalize_date(&to_text(v))),
+        FieldType::Date | FieldType::Autodate => json!(normalize_date_value(v)),
         FieldType::Select | FieldType::Relation | FieldType::File => {
             let list = to_string_list(v);
             if field.is_multiple() {
@@ -74,6 +76,15 @@ pub fn normalize(field: &Field, v: &Value) -> Value {
         }
         FieldType::Json => normalize_json(v),
         FieldType::GeoPoint => normalize_geo(v),
+    }
+}
+
+/// Date input to the canonical UTC string. Only strings are parsed, and unix timestamps are
+/// not (PocketBase stores `""` for `1700000000` and `"1700000000"` alike).
+pub fn normalize_date_value(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.trim().parse::<f64>().is_err() => normalize_date(s),
+        _ => String::new(),
     }
 }
 
@@ -224,6 +235,28 @@ mod tests {
         assert_eq!(normalize(&f, &json!(["a", "b", "a", ""])), json!("b"));
         f.set_opt("maxSelect", json!(3));
         assert_eq!(normalize(&f, &json!("[\"a\",\"b\",\"a\"]")), json!(["a", "b"]));
+    }
+
+    #[test]
+    fn dates_ignore_unix_seconds_and_convert_offsets() {
+        let d = Field::new(FieldType::Date, "d");
+        assert_eq!(normalize(&d, &json!("1700000000")), json!(""));
+        assert_eq!(normalize(&d, &json!(1700000000)), json!(""));
+        assert_eq!(normalize(&d, &json!("2024-01-02T10:00:00+02:00")), json!("2024-01-02 08:00:00.000Z"));
+        assert_eq!(normalize(&d, &json!("2024-01-02 10:00:00.123456Z")), json!("2024-01-02 10:00:00.123Z"));
+        assert_eq!(normalize(&d, &json!("not a date")), json!(""));
+    }
+
+    #[test]
+    fn wrong_types_are_coerced() {
+        let t = Field::new(FieldType::Text, "t");
+        assert_eq!(normalize(&t, &json!({"a": 1})), json!(""));
+        assert_eq!(normalize(&t, &json!(12345)), json!("12345"));
+        let mut s = Field::new(FieldType::Select, "s");
+        s.set_opt("maxSelect", json!(3));
+        assert_eq!(normalize(&s, &json!({"a": 1})), json!([]));
+        let g = Field::new(FieldType::GeoPoint, "g");
+        assert_eq!(normalize(&g, &json!("nope")), json!({"lon": 0, "lat": 0}));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::values::{to_number, to_string_list};
 use super::Record;
 use crate::auth::password;
 use crate::error::{FieldError, ValidationErrors};
+use crate::files::{InputFile, PendingUpload};
 use crate::model::{Field, FieldType};
 use crate::util::{new_record_id, now_string, random_string, ALPHANUMERIC};
 
@@ -60,111 +61,175 @@ pub fn generate_from_pattern(pattern: &str) -> String {
     }
 }
 
-/// Applies the request body to `rec`. Returns validation errors found while reading the
-/// body (password rules, forbidden auth changes).
+/// Applies the request body to `rec`: field values (with modifiers) and, for auth
+/// collections, the password form rules. Returns the form errors (PocketBase reports these
+/// alone, before any field validation).
 pub fn apply_body(rec: &mut Record, body: &Map<String, Value>, access: WriteAccess) -> ValidationErrors {
-    let mut errs = ValidationErrors::new();
-    let is_auth = rec.collection.is_auth();
-    let mut keys: Vec<&String> = body.keys().collect();
-    keys.sort_by_key(|k| k.len());
-    for key in keys {
-        let value = &body[key.as_str()];
-        if is_auth && matches!(key.as_str(), "password" | "passwordConfirm" | "oldPassword") {
-            continue;
-        }
-        let Some((field, modifier)) = split_modifier(key, rec) else { continue };
-        let field = field.clone();
-        if field.hidden && !access.superuser {
-            continue;
-        }
-        if field.kind == FieldType::Autodate || field.kind == FieldType::Password {
-            continue;
-        }
-        if is_auth && field.name == "tokenKey" && !access.superuser {
-            continue;
-        }
-        let current = rec.get(&field.name).clone();
-        let next = match modifier {
-            Modifier::Set => value.clone(),
-            Modifier::Autogenerate => {
-                json!(format!("{}{}", super::values::to_text(value), generate_from_pattern(field.opt_str("autogeneratePattern"))))
-            }
-            Modifier::Append | Modifier::Prepend | Modifier::Remove if field.kind == FieldType::Number => {
-                let delta = to_number(value);
-                let cur = to_number(&current);
-                json!(if modifier == Modifier::Remove { cur - delta } else { cur + delta })
-            }
-            Modifier::Append => {
-                let mut list = to_string_list(&current);
-                list.extend(to_string_list(value));
-                json!(list)
-            }
-            Modifier::Prepend => {
-                let mut list = to_string_list(value);
-                list.extend(to_string_list(&current));
-                json!(list)
-            }
-            Modifier::Remove => {
-                let remove = to_string_list(value);
-                json!(to_string_list(&current).into_iter().filter(|v| !remove.contains(v)).collect::<Vec<_>>())
-            }
-        };
-        rec.set(&field.name, next);
-    }
-    if is_auth {
-        apply_auth_fields(rec, body, access, &mut errs);
-    }
-    errs
+    apply_values(rec, body, access);
+    check_auth_form(rec, body, access)
 }
 
-fn apply_auth_fields(rec: &mut Record, body: &Map<String, Value>, access: WriteAccess, errs: &mut ValidationErrors) {
-    let is_new = rec.is_new();
-    if !access.manager && !is_new {
-        // only managers may change email and verified directly
-        for name in ["email", "verified"] {
-            let orig = rec.original(name).clone();
-            if *rec.get(name) != orig {
-                if name == "email" {
-                    errs.add(name, FieldError::new("validation_values_mismatch", "Values don't match."));
-                }
-                rec.values.insert(name.to_string(), orig);
+/// Sets the field values of the body (modifiers applied, hidden fields only for superusers).
+pub fn apply_values(rec: &mut Record, body: &Map<String, Value>, access: WriteAccess) {
+    apply_field_values(rec, body, access);
+    retain_referenced_uploads(rec);
+}
+
+/// The body as the rules see it (`@request.body`): modifier keys replaced by the resulting
+/// field value under the plain field name.
+pub fn resolve_modifiers(rec: &Record, body: &Map<String, Value>) -> Map<String, Value> {
+    let mut copy = rec.clone();
+    let mut out = body.clone();
+    for key in keys_by_length(body) {
+        let Some((field, _)) = split_modifier(key, &copy) else { continue };
+        let (name, is_password) = (field.name.clone(), field.kind == FieldType::Password);
+        apply_one(&mut copy, key, &body[key.as_str()], WriteAccess { superuser: true, manager: true });
+        out.remove(key.as_str());
+        let value = if is_password { json!(copy.plain_passwords.get(&name).cloned().unwrap_or_default()) } else { copy.get(&name).clone() };
+        out.insert(name, value);
+    }
+    out
+}
+
+/// Keys shortest first, so `field` is applied before `field+` (PocketBase's order).
+fn keys_by_length(body: &Map<String, Value>) -> Vec<&String> {
+    let mut keys: Vec<&String> = body.keys().collect();
+    keys.sort_by_key(|k| k.len());
+    keys
+}
+
+fn apply_field_values(rec: &mut Record, body: &Map<String, Value>, access: WriteAccess) {
+    for key in keys_by_length(body) {
+        apply_one(rec, key, &body[key.as_str()], access);
+    }
+}
+
+fn apply_one(rec: &mut Record, key: &str, value: &Value, access: WriteAccess) {
+    let is_auth = rec.collection.is_auth();
+    let Some((field, modifier)) = split_modifier(key, rec) else { return };
+    let field = field.clone();
+    let is_auth_password = is_auth && field.name == "password";
+    if field.hidden && !access.superuser && !is_auth_password {
+        return;
+    }
+    if field.kind == FieldType::Autodate {
+        return;
+    }
+    if field.kind == FieldType::Password {
+        if modifier == Modifier::Set {
+            set_password(rec, &field, &super::values::to_text(value));
+        }
+        return;
+    }
+    let current = rec.get(&field.name).clone();
+    let next = match modifier {
+        Modifier::Set => value.clone(),
+        Modifier::Autogenerate => {
+            json!(format!("{}{}", super::values::to_text(value), generate_from_pattern(field.opt_str("autogeneratePattern"))))
+        }
+        Modifier::Append | Modifier::Prepend | Modifier::Remove if field.kind == FieldType::Number => {
+            let delta = to_number(value);
+            let cur = to_number(&current);
+            json!(if modifier == Modifier::Remove { cur - delta } else { cur + delta })
+        }
+        Modifier::Append => {
+            let mut list = to_string_list(&current);
+            list.extend(to_string_list(value));
+            json!(list)
+        }
+        Modifier::Prepend => {
+            let mut list = to_string_list(value);
+            list.extend(to_string_list(&current));
+            json!(list)
+        }
+        Modifier::Remove => {
+            let remove = to_string_list(value);
+            json!(to_string_list(&current).into_iter().filter(|v| !remove.contains(v)).collect::<Vec<_>>())
+        }
+    };
+    rec.set(&field.name, next);
+}
+
+/// Stores the hash of a new plain password and remembers the plain value for validation.
+/// An empty value leaves the current password untouched.
+fn set_password(rec: &mut Record, field: &Field, plain: &str) {
+    if plain.is_empty() {
+        rec.plain_passwords.shift_remove(&field.name);
+        return;
+    }
+    let cost = u32::try_from(field.opt_i64("cost")).unwrap_or(0);
+    rec.values.insert(field.name.clone(), json!(password::hash(plain, cost)));
+    rec.plain_passwords.insert(field.name.clone(), plain.to_string());
+}
+
+/// Attaches uploaded files to the body: each file key (`f`, `+f`, `f+`) gets the list of the
+/// new files' stored names; a plain key keeps the names sent next to the files.
+pub fn attach_uploads(rec: &mut Record, body: &mut Map<String, Value>, files: Vec<(String, Vec<InputFile>)>) {
+    for (key, inputs) in files {
+        let Some((field, modifier)) = split_modifier(&key, rec) else { continue };
+        if field.kind != FieldType::File || !matches!(modifier, Modifier::Set | Modifier::Append | Modifier::Prepend) {
+            continue;
+        }
+        let field_name = field.name.clone();
+        let mut names: Vec<Value> = vec![];
+        if modifier == Modifier::Set {
+            if let Some(existing) = body.get(&key).filter(|v| !v.is_null()) {
+                names.extend(to_string_list(existing).into_iter().map(Value::String));
             }
         }
+        for input in &inputs {
+            let upload = PendingUpload::new(&field_name, input);
+            names.push(json!(upload.name));
+            rec.uploads.push(upload);
+        }
+        body.insert(key, Value::Array(names));
     }
-    if !access.manager && is_new && rec.get("verified").as_bool() == Some(true) {
-        rec.values.insert("verified".into(), json!(false));
+}
+
+/// Drops uploads that no longer appear in their field (replaced or removed by modifiers).
+fn retain_referenced_uploads(rec: &mut Record) {
+    let values = rec.values.clone();
+    rec.uploads.retain(|u| values.get(&u.field).map(|v| to_string_list(v).contains(&u.name)).unwrap_or(false));
+}
+
+const MISMATCH: (&str, &str) = ("validation_values_mismatch", "Values don't match.");
+
+/// PocketBase's auth form rules: email/verified only by managers, password confirmation and
+/// the old password for non-managers.
+pub fn check_auth_form(rec: &Record, body: &Map<String, Value>, access: WriteAccess) -> ValidationErrors {
+    let mut errs = ValidationErrors::new();
+    if !rec.collection.is_auth() {
+        return errs;
     }
-    let password = body.get("password").map(super::values::to_text).unwrap_or_default();
-    let confirm = body.get("passwordConfirm").map(super::values::to_text);
-    let old = body.get("oldPassword").map(super::values::to_text).unwrap_or_default();
-    let field = rec.collection.field("password").cloned();
-    if is_new && password.is_empty() {
+    let is_new = rec.is_new();
+    let original_verified = rec.original("verified").as_bool().unwrap_or(false);
+    if !access.manager {
+        if !is_new && rec.get("email") != rec.original("email") {
+            errs.add("email", FieldError::new(MISMATCH.0, MISMATCH.1));
+        }
+        if rec.get("verified").as_bool().unwrap_or(false) != original_verified {
+            errs.add("verified", FieldError::new(MISMATCH.0, MISMATCH.1));
+        }
+    }
+    let text = |key: &str| body.get(key).map(super::values::to_text).unwrap_or_default();
+    let (password, confirm, old) = (text("password"), text("passwordConfirm"), text("oldPassword"));
+    if (is_new || !confirm.is_empty() || !old.is_empty()) && password.is_empty() {
         errs.add("password", FieldError::required());
-        return;
     }
-    if password.is_empty() {
-        return;
+    if (is_new || !password.is_empty() || !old.is_empty()) && confirm.is_empty() {
+        errs.add("passwordConfirm", FieldError::required());
+    } else if confirm != password {
+        errs.add("passwordConfirm", FieldError::new(MISMATCH.0, MISMATCH.1));
     }
-    if !is_new && !access.manager {
+    if !is_new && !access.manager && (!password.is_empty() || !confirm.is_empty()) {
         let stored = rec.original("password").as_str().unwrap_or_default();
-        if old.is_empty() || !password::verify(&old, stored) {
+        if old.is_empty() {
+            errs.add("oldPassword", FieldError::required());
+        } else if !password::verify(&old, stored) {
             errs.add("oldPassword", FieldError::new("validation_invalid_old_password", "Missing or invalid old password."));
         }
     }
-    match confirm {
-        None => errs.add("passwordConfirm", FieldError::required()),
-        Some(c) if c.is_empty() => errs.add("passwordConfirm", FieldError::required()),
-        Some(c) if c != password => errs.add("passwordConfirm", FieldError::new("validation_values_mismatch", "Values don't match.")),
-        _ => {}
-    }
-    if let Some(f) = &field {
-        if let Some(e) = validate_plain_password(f, &password) {
-            errs.add("password", e);
-            return;
-        }
-        let cost = u32::try_from(f.opt_i64("cost")).unwrap_or(0);
-        rec.values.insert("password".into(), json!(password::hash(&password, cost)));
-    }
+    errs
 }
 
 pub fn validate_plain_password(f: &Field, plain: &str) -> Option<FieldError> {
@@ -175,16 +240,23 @@ pub fn validate_plain_password(f: &Field, plain: &str) -> Option<FieldError> {
         m => m,
     };
     if len < min {
-        return Some(FieldError::new("validation_min_text_constraint", format!("Must be at least {min} character(s).")).param("min", min));
+        return Some(FieldError::new("validation_min_text_constraint", format!("Must be at least {min} character(s).")));
     }
     if len > max {
-        return Some(FieldError::new("validation_max_text_constraint", format!("Must be less than {max} character(s).")).param("max", max));
+        return Some(FieldError::new("validation_max_text_constraint", format!("Must be less than {max} character(s).")));
     }
     let pattern = f.opt_str("pattern");
     if !pattern.is_empty() && !regex::Regex::new(pattern).map(|re| re.is_match(plain)).unwrap_or(false) {
         return Some(FieldError::new("validation_invalid_format", "Invalid value format."));
     }
     None
+}
+
+/// Superusers are always verified.
+fn mark_superuser_verified(rec: &mut Record) {
+    if rec.collection.is_superusers() {
+        rec.values.insert("verified".into(), json!(true));
+    }
 }
 
 /// Fills generated values before an insert: id, autogenerate patterns, autodates, tokenKey.
@@ -207,6 +279,7 @@ pub fn prepare_insert(rec: &mut Record) {
             _ => {}
         }
     }
+    mark_superuser_verified(rec);
     if rec.collection.is_auth() && rec.get_str("tokenKey").is_empty() {
         rec.values.insert("tokenKey".into(), json!(random_string(50, ALPHANUMERIC)));
     }
@@ -219,6 +292,7 @@ pub fn prepare_update(rec: &mut Record) {
     for f in fields.iter().filter(|f| f.kind == FieldType::Autodate && f.opt_bool("onUpdate")) {
         rec.values.insert(f.name.clone(), json!(now));
     }
+    mark_superuser_verified(rec);
     if rec.collection.is_auth() {
         let changed = |n: &str| rec.get(n) != rec.original(n);
         if (changed("password") || changed("email")) && !changed("tokenKey") {

@@ -3,6 +3,7 @@
 pub mod collections;
 pub mod crons;
 pub mod logs;
+pub mod files;
 pub mod health;
 pub mod record_auth;
 pub mod records;

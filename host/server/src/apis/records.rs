@@ -3,13 +3,13 @@
 use axum::body::Body;
 use axum::extract::Path;
 use pocketbun_core::model::Collection;
-use pocketbun_core::record::service::{self, record_json, ListParams};
+use pocketbun_core::record::service::{self, record_json, ListParams, WriteInput};
 use pocketbun_core::ApiError;
 use serde_json::Map;
 use std::sync::Arc;
 
 use super::{list_envelope, Paging};
-use crate::http::body::{parse_body, DEFAULT_BODY_LIMIT};
+use crate::http::body::{parse_record_body, DEFAULT_BODY_LIMIT};
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 use crate::http::json::{json_picked, no_content};
@@ -62,16 +62,18 @@ pub async fn view(ctx: Ctx, Path((coll, id)): Path<(String, String)>) -> HttpRes
 
 pub async fn create(ctx: Ctx, Path(coll): Path<String>, body: Body) -> HttpResult {
     let c = collection(&ctx, &coll, MISSING_OR_INVALID)?;
-    let input = parse_body(&ctx.headers, body, body_limit(&c)).await?;
-    let req = ctx.request_info(input.clone());
+    let parsed = parse_record_body(&ctx.headers, body, body_limit(&c)).await?;
+    let req = ctx.request_info(Map::new());
+    let input = WriteInput { body: parsed.data, files: parsed.files };
     let rec = service::create(&ctx.app, c, req.clone(), input).await?;
     json_picked(ctx.fields(), record_json(&req, &rec), false)
 }
 
 pub async fn update(ctx: Ctx, Path((coll, id)): Path<(String, String)>, body: Body) -> HttpResult {
     let c = collection(&ctx, &coll, MISSING_OR_INVALID)?;
-    let input = parse_body(&ctx.headers, body, body_limit(&c)).await?;
-    let req = ctx.request_info(input.clone());
+    let parsed = parse_record_body(&ctx.headers, body, body_limit(&c)).await?;
+    let req = ctx.request_info(Map::new());
+    let input = WriteInput { body: parsed.data, files: parsed.files };
     let rec = service::update(&ctx.app, c, req.clone(), &id, input).await?;
     json_picked(ctx.fields(), record_json(&req, &rec), false)
 }

@@ -61,6 +61,8 @@ pub fn router(state: ServerState) -> Router {
             "/api/collections/{collection}/records/{id}",
             get(apis::records::view).patch(apis::records::update).delete(apis::records::delete),
         )
+        .route("/api/files/token", post(apis::files::token))
+        .route("/api/files/{collection}/{recordId}/{filename}", get(apis::files::download))
         .route("/api/collections/{collection}/auth-methods", get(apis::record_auth::auth_methods))
         .route("/api/collections/{collection}/auth-with-password", post(apis::record_auth::auth_with_password))
         .route("/api/collections/{collection}/auth-refresh", post(apis::record_auth::auth_refresh))
@@ -149,7 +151,12 @@ async fn cors_and_security_headers(State(state): State<ServerState>, req: Reques
         ("x-frame-options", "SAMEORIGIN"),
         ("cross-origin-opener-policy", "same-origin"),
     ];
+    let skip_frame_options = res.extensions().get::<apis::files::NoFrameOptions>().is_some();
+    let h = res.headers_mut();
     for (k, v) in defaults {
+        if skip_frame_options && k == "x-frame-options" {
+            continue;
+        }
         h.entry(HeaderName::from_static(k)).or_insert(HeaderValue::from_static(v));
     }
     res
