@@ -57,9 +57,9 @@ export function freePort() {
 }
 
 /** Runs a command to completion; rejects with its output on a non-zero exit. */
-export function runCommand(bin, args, { cwd, timeoutMs = 60_000 } = {}) {
+export function runCommand(bin, args, { cwd, env, timeoutMs = 60_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
@@ -99,6 +99,7 @@ async function waitHealthy(url, child, logs, timeoutMs) {
  *   baseDir    existing temp dir to reuse (its pb_data is kept as is); a new one otherwise
  *   superuser  create/update the admin superuser first (default true)
  *   keepDir    do not delete the dir on stop (the caller owns it)
+ *   env        extra environment variables for the server process
  * Returns {url, port, dir (pb_data), baseDir, bin, logs(), stop()}.
  */
 export async function startServer(options = {}) {
@@ -114,12 +115,13 @@ export async function startServer(options = {}) {
   };
   try {
     if (options.superuser !== false) {
-      await runCommand(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dir], { cwd: baseDir });
+      await runCommand(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dir], { cwd: baseDir, env: options.env });
     }
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const child = spawn(bin, ['serve', `--http=127.0.0.1:${port}`, `--dir=${dir}`], {
       cwd: baseDir,
+      env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     running.add(child);

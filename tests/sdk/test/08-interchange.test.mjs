@@ -68,7 +68,10 @@ async function snapshot(admin) {
 /** Writer seeds `baseDir` and stops; the reader is started on it. The caller stops the reader. */
 async function roundTrip(writerBin, readerBin, baseDir) {
   // 1. the writer creates everything and issues tokens
-  const writer = await startServer({ bin: writerBin, baseDir });
+  // PocketBun hashes new passwords with argon2id; its documented switch to bcrypt is what makes
+  // logins keep working when the data goes back to PocketBase.
+  const env = writerBin === POCKETBUN ? { POCKETBUN_PASSWORD_HASH: 'bcrypt' } : {};
+  const writer = await startServer({ bin: writerBin, baseDir, env });
   let written;
   let superToken;
   let superRecord;
