@@ -136,7 +136,7 @@ def remove_ids(lines, gone):
 
 # ---------------------------------------------------------------------------
 
-LOG_LINE = re.compile(r"^(PASS|FAIL) (\S+)(?:.*?  -- (.*))?$")
+LOG_LINE = re.compile(r"^(PASS|FAIL) (\S+)(.*)$")
 
 
 def results_from_log(log_path, start):
@@ -147,8 +147,9 @@ def results_from_log(log_path, start):
         for line in f:
             m = LOG_LINE.match(line.rstrip("\n"))
             if m:
+                rest = m.group(3).split("  -- ", 1)
                 results.append({"id": m.group(2), "pass": m.group(1) == "PASS",
-                                "problems": [m.group(3)] if m.group(3) else []})
+                                "problems": [rest[1]] if len(rest) > 1 else []})
     return {"results": results}
 
 
@@ -176,12 +177,17 @@ def run_replay(args, shared, binary, only, json_path, log_path):
             proc.terminate()
             proc.wait()
             raise
-    if rc not in (0, 1) and not os.path.exists(json_path):
-        # replay.py can crash while writing its JSON (e.g. a binary failure body that is not
-        # valid UTF-8); its per-scenario PASS/FAIL lines are complete by then.
-        doc = results_from_log(log_path, start)
-        if doc["results"]:
-            return doc
+    if os.path.exists(json_path):
+        try:
+            with open(json_path, encoding="utf-8") as f:
+                return json.load(f)
+        except ValueError:
+            pass
+    # replay.py can crash while writing its JSON (e.g. a binary failure body that is not
+    # valid UTF-8); its per-scenario PASS/FAIL lines are complete by then.
+    doc = results_from_log(log_path, start)
+    if doc["results"]:
+        return doc
     if rc not in (0, 1) or not os.path.exists(json_path):
         die("replay.py exited with status %d and %s (log: %s)"
             % (rc, "wrote no --json output" if not os.path.exists(json_path) else "an unexpected status", log_path))
@@ -286,7 +292,7 @@ def main():
             print("REGRESSIONS: %d scenario(s) listed in %s fail now:" % (len(regressions), shown(args.passing)))
             for i in regressions:
                 r = results[i]
-                print("  %s  [%s] %s\n      -- %s" % (i, r["test"], r["name"],
+                print("  %s  [%s] %s\n      -- %s" % (i, r.get("test", ""), r.get("name", ""),
                                                     "; ".join(r["problems"]).replace("\n", " | ")[:500]))
         if missing:
             print()
