@@ -22,7 +22,14 @@ pub struct Download {
 
 /// Resolves and reads a record file, applying the protected-file access check. Every failure
 /// is a 404, as in PocketBase.
-pub async fn find_download(app: &App, collection: &str, record_id: &str, filename: &str, token: Option<&str>) -> ApiResult<Download> {
+pub async fn find_download(
+    app: &App,
+    collection: &str,
+    record_id: &str,
+    filename: &str,
+    token: Option<&str>,
+    client_ip: &str,
+) -> ApiResult<Download> {
     let c = app.schema().find(collection).ok_or_else(|| ApiError::not_found("Missing or invalid collection context."))?;
     let (c2, id) = (c.clone(), record_id.to_string());
     let rec = app.data.read(move |conn| find_by_id(conn, &c2, &id)).await?.ok_or_else(|| ApiError::not_found(""))?;
@@ -36,6 +43,8 @@ pub async fn find_download(app: &App, collection: &str, record_id: &str, filenam
             Some(t) => authenticate(app, t, TokenType::File).await,
             None => None,
         };
+        // a superuser file token only counts from a whitelisted IP
+        let auth = auth.filter(|a| !a.collection.is_superusers() || crate::auth::superuser_ip_allowed(&app.settings(), client_ip));
         let req = RequestInfo { auth, method: "GET".into(), context: "protectedFile".into(), body: Map::new(), ..Default::default() };
         let rule = c.rule(RuleKind::View).map(str::to_string);
         if !can_access(app, Arc::new(rec.clone()), req, rule).await {

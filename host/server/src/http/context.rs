@@ -89,6 +89,11 @@ impl FromRequestParts<AppState> for Ctx {
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|ci| ci.0.ip().to_string())
             .unwrap_or_default();
+        if auth.as_ref().is_some_and(|a| a.collection.is_superusers())
+            && !pocketbun_core::auth::superuser_ip_allowed(&app.settings(), &remote_ip)
+        {
+            return Err(ApiError::forbidden("").into());
+        }
         Ok(Ctx {
             remote_ip,
             app,
