@@ -41,7 +41,7 @@ pub struct ListResult {
 }
 
 impl RecordQuery {
-    fn from_where(&self, c: &Collection) -> String {
+    fn from_and_where(&self, c: &Collection) -> String {
         let table = quote_ident(&c.name);
         let mut sql = format!(" FROM {table} {table}");
         for j in &self.joins {
@@ -59,7 +59,7 @@ impl RecordQuery {
     pub fn run(&self, conn: &Connection, c: &Arc<Collection>) -> ApiResult<ListResult> {
         let page = self.page.max(1);
         let per_page = if self.per_page <= 0 { DEFAULT_PER_PAGE } else { self.per_page.min(MAX_PER_PAGE) };
-        let from_where = self.from_where(c);
+        let from_where = self.from_and_where(c);
         let distinct = if self.joins.is_empty() { "" } else { "DISTINCT " };
         let mut sql = format!("SELECT {distinct}{}{from_where}", select_columns(c, Some(&c.name)));
         if !self.order_by.is_empty() {

@@ -300,3 +300,69 @@ pub fn prepare_update(rec: &mut Record) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Collection, CollectionType};
+    use std::sync::Arc;
+
+    fn collection() -> Arc<Collection> {
+        let mut c = Collection::new(CollectionType::Base, "items");
+        let mut labels = Field::new(FieldType::Select, "labels");
+        labels.set_opt("values", json!(["a", "b", "c", "d"]));
+        labels.set_opt("maxSelect", json!(4));
+        let mut code = Field::new(FieldType::Text, "code");
+        code.set_opt("autogeneratePattern", json!("[A-Z]{4}"));
+        let mut docs = Field::new(FieldType::File, "docs");
+        docs.set_opt("maxSelect", json!(5));
+        c.fields.extend([Field::new(FieldType::Number, "num"), labels, code, docs]);
+        Arc::new(c)
+    }
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn modifiers_apply_shortest_key_first() {
+        let mut rec = Record::new(collection());
+        apply_body(&mut rec, &body(json!({"num": 5, "num+": 10, "labels": ["a", "b"], "labels-": "a", "+labels": ["c", "b"]})), WriteAccess::default());
+        assert_eq!(rec.get("num"), &json!(15));
+        // "labels" is applied first, then "+labels" and "labels-" (same length, either order)
+        assert_eq!(rec.get("labels"), &json!(["c", "b"]));
+        apply_body(&mut rec, &body(json!({"num-": 20.5})), WriteAccess::default());
+        assert_eq!(rec.get("num"), &json!(-5.5));
+    }
+
+    #[test]
+    fn autogenerate_modifier_appends_a_generated_suffix() {
+        let mut rec = Record::new(collection());
+        apply_body(&mut rec, &body(json!({"code:autogenerate": "pre-"})), WriteAccess::default());
+        assert!(regex::Regex::new("^pre-[A-Z]{4}$").unwrap().is_match(rec.get_str("code")));
+    }
+
+    #[test]
+    fn uploads_keep_sent_names_and_drop_replaced_files() {
+        let mut rec = Record::new(collection());
+        let file = |name: &str| InputFile { original_name: name.into(), content: Arc::new(b"x".to_vec()) };
+        let mut data = body(json!({"docs": ["kept.txt"]}));
+        attach_uploads(&mut rec, &mut data, vec![("docs".into(), vec![file("a.txt"), file("b.txt")])]);
+        assert_eq!(data["docs"].as_array().map(Vec::len), Some(3));
+        assert_eq!(data["docs"][0], json!("kept.txt"));
+        let removed = rec.uploads[0].name.clone();
+        data.insert("docs-".into(), json!([removed]));
+        apply_body(&mut rec, &data, WriteAccess::default());
+        assert_eq!(rec.uploads.len(), 1, "the removed upload is not stored");
+        assert_eq!(to_string_list(rec.get("docs")).len(), 2);
+    }
+
+    #[test]
+    fn resolved_body_replaces_modifier_keys() {
+        let rec = Record::new(collection());
+        let resolved = resolve_modifiers(&rec, &body(json!({"num+": 3, "other": 1})));
+        assert_eq!(resolved.get("num"), Some(&json!(3)));
+        assert!(!resolved.contains_key("num+"));
+        assert_eq!(resolved.get("other"), Some(&json!(1)));
+    }
+}

@@ -21,7 +21,7 @@ pub async fn token(ctx: Ctx) -> HttpResult {
 
 pub async fn download(ctx: Ctx, Path((collection, record_id, filename)): Path<(String, String, String)>) -> HttpResult {
     let token = ctx.query.get("token");
-    let dl = find_download(&ctx.app, &collection, &record_id, &filename, token, &ctx.remote_ip).await?;
+    let dl = find_download(&ctx.app, &collection, &record_id, &filename, token, ctx.query.get("thumb"), &ctx.remote_ip).await?;
     let force_download = ctx.query.get("download").map(serve::is_truthy).unwrap_or(false);
     let mut headers = HeaderMap::new();
     let mut set = |name: header::HeaderName, value: &str| {
