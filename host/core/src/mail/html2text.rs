@@ -13,11 +13,13 @@ pub fn html_to_text(html: &str) -> String {
     static SKIP: OnceLock<Regex> = OnceLock::new();
     static LINK: OnceLock<Regex> = OnceLock::new();
     static BREAK: OnceLock<Regex> = OnceLock::new();
+    static BR: OnceLock<Regex> = OnceLock::new();
     static TAG: OnceLock<Regex> = OnceLock::new();
     static SPACES: OnceLock<Regex> = OnceLock::new();
     let s = re(&SKIP, r"(?is)<(head|style|script)\b.*?</(head|style|script)>").replace_all(html, "");
     let s = re(&LINK, r#"(?is)<a\b[^>]*?href\s*=\s*["']([^"']*)["'][^>]*>(.*?)</a>"#).replace_all(&s, "$2 [$1]");
-    let s = re(&BREAK, r"(?i)<br\s*/?>|</(p|div|h[1-6]|li|tr|table|ul|ol)>").replace_all(&s, "\n");
+    let s = re(&BREAK, r"(?i)</(p|div|h[1-6]|li|tr|table|ul|ol)>").replace_all(&s, "\n\n");
+    let s = re(&BR, r"(?i)<br\s*/?>").replace_all(&s, "\n");
     let s = re(&TAG, r"(?s)<[^>]*>").replace_all(&s, "");
     let s = s.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&");
     let spaces = re(&SPACES, r"[ \t\r]+");
