@@ -30,6 +30,10 @@ pub struct App {
     cipher: Option<Arc<SettingsCipher>>,
     /// True when this start created a fresh data.db.
     pub fresh: bool,
+    /// Rate limiter windows (reset whenever settings are replaced).
+    pub rate_limiters: crate::ratelimit::Limiters,
+    /// Short-lived flags such as the email resend throttles.
+    pub throttles: crate::ratelimit::ExpiringSet,
 }
 
 impl App {
@@ -68,6 +72,8 @@ impl App {
             schema_version: AtomicU64::new(1),
             cipher,
             fresh,
+            rate_limiters: Default::default(),
+            throttles: Default::default(),
         }))
     }
 
@@ -91,6 +97,7 @@ impl App {
 
     pub fn set_settings(&self, settings: Value) {
         self.settings.store(Arc::new(settings));
+        self.rate_limiters.reset();
     }
 
     /// Reloads collections from the database.

@@ -1,6 +1,10 @@
 //! Authentication primitives: password hashing and PocketBase-compatible JWTs.
 
+pub mod email_flows;
 pub mod hasher;
+pub mod mfa;
+pub mod origins;
+pub mod otp;
 pub mod password;
 pub mod token;
 
@@ -15,6 +19,12 @@ pub async fn authenticate(app: &App, token: &str, kind: token::TokenType) -> Opt
     if token.is_empty() {
         return None;
     }
+    find_record_by_token(app, token, kind).await
+}
+
+/// Loads the auth record a token of `kind` belongs to and verifies the token with the
+/// record's current key (auth.md §1). None for anything invalid or expired.
+pub async fn find_record_by_token(app: &App, token: &str, kind: token::TokenType) -> Option<Record> {
     let claims = token::peek(token)?;
     if claims.kind != kind.claim() {
         return None;
@@ -80,5 +90,241 @@ mod ip_tests {
         assert!(superuser_ip_allowed(&s, "127.0.0.1"));
         assert!(!superuser_ip_allowed(&s, "192.168.1.1"));
         assert!(!superuser_ip_allowed(&s, "not-an-ip"));
+    }
+}
+
+fn email_claims(rec: &Record) -> serde_json::Map<String, serde_json::Value> {
+    let mut extra = serde_json::Map::new();
+    extra.insert("email".into(), serde_json::Value::from(rec.get_str("email")));
+    extra
+}
+
+/// A `verification` token (claims id, collectionId, email).
+pub fn new_verification_token(rec: &Record) -> String {
+    let c = &rec.collection;
+    let dur = c.token_duration("verificationToken");
+    token::sign(token::TokenType::Verification, c, rec.id(), rec.get_str("tokenKey"), email_claims(rec), dur)
+}
+
+/// A `passwordReset` token (claims id, collectionId, email).
+pub fn new_password_reset_token(rec: &Record) -> String {
+    let c = &rec.collection;
+    let dur = c.token_duration("passwordResetToken");
+    token::sign(token::TokenType::PasswordReset, c, rec.id(), rec.get_str("tokenKey"), email_claims(rec), dur)
+}
+
+/// An `emailChange` token (claims id, collectionId, email, newEmail).
+pub fn new_email_change_token(rec: &Record, new_email: &str) -> String {
+    let c = &rec.collection;
+    let mut extra = email_claims(rec);
+    extra.insert("newEmail".into(), serde_json::Value::from(new_email));
+    let dur = c.token_duration("emailChangeToken");
+    token::sign(token::TokenType::EmailChange, c, rec.id(), rec.get_str("tokenKey"), extra, dur)
+}
+
+/// Finds an auth record by email (case-insensitive only when the email index says so).
+pub async fn find_by_email(app: &App, c: &std::sync::Arc<crate::model::Collection>, email: &str) -> crate::ApiResult<Option<Record>> {
+    if email.is_empty() {
+        return Ok(None);
+    }
+    let (c2, email) = (c.clone(), email.to_string());
+    app.data.read(move |conn| persist::find_by_identity(conn, &c2, "email", &email)).await
+}
+
+/// Constant-time string comparison.
+pub fn secure_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Collection, CollectionType};
+    use std::sync::Arc;
+
+    fn user() -> Record {
+        let mut c = Collection::new(CollectionType::Auth, "users");
+        c.id = "_pb_users_auth_".into();
+        c.prepare_for_save(true, &|_| false);
+        let mut rec = Record::new(Arc::new(c));
+        rec.values.insert("id".into(), "u1".into());
+        rec.values.insert("email".into(), "a@example.com".into());
+        rec.values.insert("tokenKey".into(), "key1".into());
+        rec
+    }
+
+    #[test]
+    fn email_tokens_have_pocketbase_claims_and_keys() {
+        let rec = user();
+        let now = chrono::Utc::now().timestamp();
+        let t = new_email_change_token(&rec, "b@example.com");
+        let cl = token::peek(&t).unwrap();
+        let keys: Vec<&String> = cl.claims.keys().collect();
+        assert_eq!(keys, ["collectionId", "email", "exp", "id", "newEmail", "type"]);
+        assert_eq!(cl.kind, "emailChange");
+        assert_eq!(cl.claims["newEmail"], "b@example.com");
+        let exp = cl.claims["exp"].as_i64().unwrap();
+        assert!((exp - now - 1800).abs() <= 2);
+        assert!(token::verify(&t, token::TokenType::EmailChange, &rec.collection, "key1"));
+        assert!(!token::verify(&t, token::TokenType::EmailChange, &rec.collection, "key2"));
+        assert!(!token::verify(&t, token::TokenType::PasswordReset, &rec.collection, "key1"));
+
+        let v = token::peek(&new_verification_token(&rec)).unwrap();
+        assert_eq!(v.kind, "verification");
+        assert!((v.claims["exp"].as_i64().unwrap() - now - 86400).abs() <= 2);
+        let r = token::peek(&new_password_reset_token(&rec)).unwrap();
+        assert_eq!(r.kind, "passwordReset");
+        assert_eq!(r.claims["email"], "a@example.com");
+        assert!((r.claims["exp"].as_i64().unwrap() - now - 1800).abs() <= 2);
+    }
+
+    #[test]
+    fn secure_eq_works() {
+        assert!(secure_eq("abc", "abc"));
+        assert!(!secure_eq("abc", "abd"));
+        assert!(!secure_eq("abc", "ab"));
+    }
+}
+
+/// Field validation helpers shared by the auth forms (ozzo-validation codes/messages).
+pub mod form {
+    use crate::error::FieldError;
+
+    pub fn length(v: &str, min: usize, max: usize) -> Option<FieldError> {
+        let n = v.chars().count();
+        if n >= min && n <= max {
+            return None;
+        }
+        Some(if min == max {
+            FieldError::new("validation_length_invalid", format!("The length must be exactly {min}.")).param("min", min).param("max", max)
+        } else if min == 0 {
+            FieldError::new("validation_length_too_long", format!("The length must be no more than {max}.")).param("max", max)
+        } else {
+            FieldError::new("validation_length_out_of_range", format!("The length must be between {min} and {max}."))
+                .param("max", max)
+                .param("min", min)
+        })
+    }
+
+    /// Required, 1–255 chars, email format.
+    pub fn email(v: &str) -> Option<FieldError> {
+        if v.is_empty() {
+            return Some(FieldError::required());
+        }
+        length(v, 1, 255).or_else(|| {
+            (!crate::validate::is_email(v)).then(|| FieldError::new("validation_is_email", "Must be a valid email address."))
+        })
+    }
+
+    /// Required plus a length range.
+    pub fn required_len(v: &str, min: usize, max: usize) -> Option<FieldError> {
+        if v.is_empty() {
+            return Some(FieldError::required());
+        }
+        length(v, min, max)
+    }
+}
+
+/// Whether `rec` satisfies `rule` for the request (`None`/empty rule handled by callers).
+pub async fn record_matches_rule(app: &App, rec: &Record, req: &crate::record::rules::RequestInfo, rule: &str) -> crate::ApiResult<bool> {
+    use crate::record::query::RecordQuery;
+    let c = rec.collection.clone();
+    let compiled = crate::record::rules::compile_condition(&c, req, rule, true, "a")
+        .map_err(|e| {
+            tracing::debug!("rule error: {e}");
+            crate::ApiError::bad_request("")
+        })?;
+    let mut q = RecordQuery::default();
+    let p = q.params.bind(rec.id().to_string());
+    q.conditions.push(format!("{}.`id` = {p}", crate::db::quote_ident(&c.name)));
+    q.conditions.push(compiled.sql);
+    q.joins = compiled.joins;
+    q.params.extend(compiled.params);
+    Ok(app.data.read(move |conn| q.first(conn, &c)).await?.is_some())
+}
+
+/// A random 30-char password hash for the record's password field cost.
+pub async fn random_password_hash(rec: &Record) -> crate::ApiResult<String> {
+    let cost = rec.collection.field("password").map(|f| u32::try_from(f.opt_i64("cost")).unwrap_or(0)).unwrap_or(0);
+    hasher::hash(crate::util::random_string(30, crate::util::ALPHANUMERIC), cost).await
+}
+
+/// Sets a new plain password on an auth record (hashed on the pool).
+pub async fn set_password(rec: &mut Record, plain: &str) -> crate::ApiResult<()> {
+    let cost = rec.collection.field("password").map(|f| u32::try_from(f.opt_i64("cost")).unwrap_or(0)).unwrap_or(0);
+    let h = hasher::hash(plain.to_string(), cost).await?;
+    rec.values.insert("password".into(), serde_json::Value::String(h));
+    Ok(())
+}
+
+/// Saves changes the auth flows make to a record (verified, email, password): rotates the
+/// tokenKey when password/email changed, validates, and applies PocketBase's side effects
+/// (tokenKey change → pending OTPs deleted; password change → MFAs and auth origins deleted).
+pub async fn save_auth_record(app: &App, mut rec: Record, message: &'static str) -> crate::ApiResult<Record> {
+    crate::record::write::prepare_update(&mut rec);
+    let schema = app.schema();
+    app.data
+        .write(move |conn| {
+            crate::record::validate::validate_record(conn, &schema, &rec).into_result(message)?;
+            let tx = conn.transaction()?;
+            persist::update(&tx, &rec)?;
+            let (cid, id) = (rec.collection.id.clone(), rec.id().to_string());
+            let changed = |n: &str| rec.get(n) != rec.original(n);
+            let mut tables = vec![];
+            if changed("tokenKey") {
+                tables.push("_otps");
+            }
+            if changed("password") {
+                tables.extend(["_mfas", "_authOrigins"]);
+            }
+            for t in tables {
+                tx.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1 AND recordRef = ?2"), [&cid, &id])?;
+            }
+            tx.commit()?;
+            rec.original = Some(rec.values.clone());
+            Ok(rec)
+        })
+        .await
+}
+
+/// A system collection (`_otps`, `_mfas`, `_authOrigins`, `_externalAuths`).
+pub fn system_collection(app: &App, name: &str) -> crate::ApiResult<std::sync::Arc<crate::model::Collection>> {
+    app.schema().find(name).ok_or_else(|| crate::ApiError::internal(format!("missing {name} collection")))
+}
+
+/// Inserts a new row of a system collection with the given values.
+pub async fn insert_system_row(app: &App, collection: &str, values: &[(&str, serde_json::Value)]) -> crate::ApiResult<Record> {
+    let c = system_collection(app, collection)?;
+    let mut rec = Record::new(c);
+    for (k, v) in values {
+        rec.values.insert((*k).to_string(), v.clone());
+    }
+    crate::record::write::prepare_insert(&mut rec);
+    app.data
+        .write(move |conn| {
+            persist::insert(conn, &rec)?;
+            rec.original = Some(rec.values.clone());
+            Ok(rec)
+        })
+        .await
+}
+
+/// Deletes a row of a system collection by id.
+pub async fn delete_system_row(app: &App, collection: &'static str, id: &str) -> crate::ApiResult<()> {
+    let id = id.to_string();
+    app.data
+        .write(move |conn| {
+            conn.execute(&format!("DELETE FROM `{collection}` WHERE id = ?1"), [&id])?;
+            Ok(())
+        })
+        .await
+}
+
+/// Whether a row created at `created` is older than `duration_secs`.
+pub fn has_expired(created: &str, duration_secs: i64) -> bool {
+    match crate::util::parse_date(created) {
+        Some(t) => t + chrono::Duration::seconds(duration_secs) < chrono::Utc::now(),
+        None => true,
     }
 }

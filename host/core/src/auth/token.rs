@@ -90,3 +90,16 @@ pub fn verify(token: &str, kind: TokenType, collection: &Collection, token_key: 
     v.set_required_spec_claims(&["exp"]);
     decode::<Map<String, Value>>(token, &DecodingKey::from_secret(key.as_bytes()), &v).is_ok()
 }
+
+/// The raw payload of a JWT without any validation (PocketBase's forms read claims such as
+/// `email`/`newEmail` even from expired tokens). Empty for malformed tokens.
+pub fn raw_claims(token: &str) -> Map<String, Value> {
+    use base64::Engine;
+    let Some(payload) = token.split('.').nth(1) else { return Map::new() };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default()
+}

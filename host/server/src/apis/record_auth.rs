@@ -1,21 +1,30 @@
-//! Record auth endpoints: auth-methods, auth-with-password, auth-refresh, impersonate.
+//! Shared pieces of the record auth endpoints (collection lookup, the common auth response
+//! with authRule → MFA → enrich → auth origins) plus auth-methods, auth-refresh and impersonate.
 
 use axum::body::Body;
 use axum::extract::Path;
-use pocketbun_core::auth::new_auth_token;
+use axum::http::StatusCode;
+use pocketbun_core::auth::{self, mfa, new_auth_token, origins};
 use pocketbun_core::model::{Collection, RuleKind};
-use pocketbun_core::record::rules::compile_condition;
-use pocketbun_core::record::{persist, query::RecordQuery, Record, Visibility};
-use pocketbun_core::{auth::hasher, ApiError, FieldError, ValidationErrors};
+use pocketbun_core::ratelimit::ip_in_list;
+use pocketbun_core::record::{persist, Record, Visibility};
+use pocketbun_core::{ApiError, FieldError, ValidationErrors};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-use crate::http::form::read_form;
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
-use crate::http::json::json_picked;
+use crate::http::form::read_form;
+use crate::http::json::{json_picked, raw_json};
 
-fn auth_collection(ctx: &Ctx, id_or_name: &str) -> Result<Arc<Collection>, ApiError> {
+/// Any collection by id or name (404 as PocketBase's collection rate-limit middleware says).
+pub fn any_collection(ctx: &Ctx, id_or_name: &str) -> Result<Arc<Collection>, ApiError> {
+    ctx.app.schema().find(id_or_name).ok_or_else(|| ApiError::not_found("Missing or invalid collection context."))
+}
+
+/// An auth collection; 404 for missing or non-auth collections.
+pub fn auth_collection(ctx: &Ctx, id_or_name: &str) -> Result<Arc<Collection>, ApiError> {
+    any_collection(ctx, id_or_name)?;
     ctx.app
         .schema()
         .find(id_or_name)
@@ -23,142 +32,140 @@ fn auth_collection(ctx: &Ctx, id_or_name: &str) -> Result<Arc<Collection>, ApiEr
         .ok_or_else(|| ApiError::not_found("Missing or invalid auth collection context."))
 }
 
-/// The common success response: `{record, token}` with the record's email visible.
-fn auth_response(ctx: &Ctx, rec: &Record, token: String) -> HttpResult {
-    let vis = Visibility { superuser: ctx.is_superuser(), owner: true };
-    let mut m = Map::new();
-    m.insert("record".into(), rec.to_json(vis));
-    m.insert("token".into(), Value::String(token));
-    json_picked(ctx.fields(), Value::Object(m), false)
+/// The authenticated record, which must belong to `c` (RequireSameCollectionContextAuth).
+pub fn require_same_collection_auth(ctx: &Ctx, c: &Collection) -> Result<Record, ApiError> {
+    let Some(rec) = ctx.auth.clone() else {
+        return Err(ApiError::unauthorized("The request requires valid record authorization token."));
+    };
+    if rec.collection.id != c.id {
+        return Err(ApiError::forbidden(format!("The request requires auth record from {} collection.", rec.collection.name)));
+    }
+    Ok(rec)
+}
+
+/// Text value of a form key.
+pub fn form_str(input: &Map<String, Value>, key: &str) -> String {
+    input.get(key).map(pocketbun_core::record::values::to_text).unwrap_or_default()
 }
 
 /// Applies the collection's authRule to a record about to be authenticated.
 async fn check_auth_rule(ctx: &Ctx, rec: &Record) -> Result<(), ApiError> {
     let forbidden = || ApiError::forbidden("The request doesn't satisfy the collection requirements to authenticate.");
-    let c = rec.collection.clone();
-    match c.rule(RuleKind::Auth) {
+    match rec.collection.rule(RuleKind::Auth) {
         None => Err(forbidden()),
         Some(r) if r.trim().is_empty() => Ok(()),
         Some(rule) => {
             let mut req = ctx.request_info(Map::new());
             req.auth = Some(rec.clone());
-            let compiled = compile_condition(&c, &req, rule, true, "a").map_err(|_| forbidden())?;
-            let mut q = RecordQuery::default();
-            let p = q.params.bind(rec.id().to_string());
-            q.conditions.push(format!("`{}`.`id` = {p}", c.name));
-            q.conditions.push(compiled.sql);
-            q.joins = compiled.joins;
-            q.params.extend(compiled.params);
-            let found = ctx.app.data.read(move |conn| q.first(conn, &c)).await?;
-            found.map(|_| ()).ok_or_else(forbidden)
+            match auth::record_matches_rule(&ctx.app, rec, &req, rule).await {
+                Ok(true) => Ok(()),
+                _ => Err(forbidden()),
+            }
         }
     }
+}
+
+/// The common success path of every sign-in (rest-api.md §5). `method` is empty for
+/// refresh/impersonation (no MFA, no origin tracking).
+pub async fn auth_response(
+    ctx: &Ctx,
+    rec: Record,
+    token: Option<String>,
+    method: &str,
+    body: &Map<String, Value>,
+    meta: Option<Value>,
+) -> HttpResult {
+    if rec.collection.is_superusers() {
+        let allowed: Vec<String> = ctx
+            .app
+            .settings()
+            .get("superuserIPs")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        if !allowed.is_empty() && !ip_in_list(&allowed, &ctx.real_ip()) {
+            return Err(ApiError::forbidden("").into());
+        }
+    }
+    check_auth_rule(ctx, &rec).await?;
+    let mfa_id = match ctx.query.get("mfaId") {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => form_str(body, "mfaId"),
+    };
+    let req = ctx.request_info(body.clone());
+    if let Some(id) = mfa::check(&ctx.app, &rec, method, &mfa_id, &req).await? {
+        return Ok(raw_json(StatusCode::UNAUTHORIZED, json!({ "mfaId": id }).to_string()));
+    }
+    if !method.is_empty() && rec.collection.option("authAlert", "enabled").as_bool() == Some(true) {
+        if let Err(e) = origins::track(&ctx.app, &rec, &ctx.real_ip(), &ctx.user_agent()).await {
+            tracing::warn!("failed to track the auth origin: {e}");
+        }
+    }
+    let token = token.unwrap_or_else(|| new_auth_token(&rec, true, None));
+    let vis = Visibility { superuser: rec.collection.is_superusers(), owner: true };
+    let mut m = Map::new();
+    if let Some(meta) = meta {
+        m.insert("meta".into(), meta);
+    }
+    m.insert("record".into(), rec.to_json(vis));
+    m.insert("token".into(), Value::String(token));
+    json_picked(ctx.fields(), Value::Object(m), false)
 }
 
 pub async fn auth_methods(ctx: Ctx, Path(coll): Path<String>) -> HttpResult {
     let c = auth_collection(&ctx, &coll)?;
     let enabled = |g: &str| c.option(g, "enabled").as_bool().unwrap_or(false);
     let duration = |g: &str| if enabled(g) { c.option(g, "duration").as_i64().unwrap_or(0) } else { 0 };
-    let identity = c.identity_fields();
+    let password_enabled = enabled("passwordAuth");
+    let identity = if password_enabled { c.identity_fields() } else { vec![] };
+    let providers = super::record_auth_oauth2::provider_list(&ctx, &c);
+    let legacy: Vec<Value> = providers
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            if let Some(o) = p.as_object_mut() {
+                o.insert("logo".into(), json!(""));
+            }
+            p
+        })
+        .collect();
     let body = json!({
-        "password": {"identityFields": identity, "enabled": enabled("passwordAuth")},
-        "oauth2": {"providers": [], "enabled": enabled("oauth2")},
+        "password": {"identityFields": identity, "enabled": password_enabled},
+        "oauth2": {"providers": providers, "enabled": enabled("oauth2")},
         "mfa": {"enabled": enabled("mfa"), "duration": duration("mfa")},
         "otp": {"enabled": enabled("otp"), "duration": duration("otp")},
-        "authProviders": [],
-        "usernamePassword": identity.iter().any(|f| f == "username"),
-        "emailPassword": identity.iter().any(|f| f == "email"),
+        "authProviders": legacy,
+        "usernamePassword": password_enabled && identity.iter().any(|f| f == "username"),
+        "emailPassword": password_enabled && identity.iter().any(|f| f == "email"),
     });
     json_picked(ctx.fields(), body, false)
 }
 
-pub async fn auth_with_password(ctx: Ctx, Path(coll): Path<String>, body: Body) -> HttpResult {
-    let c = auth_collection(&ctx, &coll)?;
-    if !c.option("passwordAuth", "enabled").as_bool().unwrap_or(false) {
-        return Err(ApiError::forbidden("The collection is not configured to allow password authentication.").into());
-    }
-    let input = read_form(&ctx, body).await?;
-    let get = |k: &str| input.get(k).map(pocketbun_core::record::values::to_text).unwrap_or_default();
-    let (identity, pass, identity_field) = (get("identity"), get("password"), get("identityField"));
-    let mut errs = ValidationErrors::new();
-    for (key, v) in [("identity", &identity), ("password", &pass)] {
-        if v.is_empty() {
-            errs.add(key, FieldError::required());
-        } else if v.chars().count() > 255 {
-            errs.add(key, FieldError::new("validation_length_too_long", "The length must be no more than 255.").param("max", 255));
-        }
-    }
-    let mut fields = c.identity_fields();
-    if !identity_field.is_empty() && !fields.contains(&identity_field) {
-        errs.add("identityField", FieldError::new("validation_in_invalid", "Must be a valid value."));
-    }
-    errs.into_result("An error occurred while validating the submitted data.")?;
-    if !identity_field.is_empty() {
-        fields = vec![identity_field];
-    } else if let Some(pos) = fields.iter().position(|f| f == "email") {
-        let email = fields.remove(pos);
-        fields.insert(0, email);
-    }
-    let c2 = c.clone();
-    let found = ctx
-        .app
-        .data
-        .read(move |conn| {
-            for f in &fields {
-                if f == "email" && !pocketbun_core::validate::is_email(&identity) {
-                    continue;
-                }
-                if let Some(r) = persist::find_by_identity(conn, &c2, f, &identity)? {
-                    return Ok(Some(r));
-                }
-            }
-            Ok(None)
-        })
-        .await?;
-    let failed = || ApiError::bad_request("Failed to authenticate.");
-    let rec = match found {
-        Some(r) => r,
-        None => {
-            // spend comparable time on unknown identities (no user enumeration by timing)
-            hasher::verify_dummy(pass).await;
-            return Err(failed().into());
-        }
-    };
-    let stored = rec.get_str("password").to_string();
-    let ok = hasher::verify(pass, stored).await;
-    if !ok {
-        return Err(failed().into());
-    }
-    check_auth_rule(&ctx, &rec).await?;
-    let token = new_auth_token(&rec, true, None);
-    auth_response(&ctx, &rec, token)
-}
-
 pub async fn auth_refresh(ctx: Ctx, Path(coll): Path<String>) -> HttpResult {
-    let c = auth_collection(&ctx, &coll)?;
-    let Some(rec) = ctx.auth.clone() else {
-        return Err(ApiError::unauthorized("The request requires valid record authorization token.").into());
-    };
-    if rec.collection.id != c.id {
-        return Err(ApiError::forbidden(format!("The request requires auth record from {} collection.", rec.collection.name)).into());
-    }
-    check_auth_rule(&ctx, &rec).await?;
+    let c = any_collection(&ctx, &coll)?;
+    let rec = require_same_collection_auth(&ctx, &c)?;
+    auth_collection(&ctx, &coll)?;
     let presented = ctx
         .headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(|t| t.trim().trim_start_matches("Bearer ").trim_start_matches("bearer ").trim().to_string())
         .unwrap_or_default();
-    let refreshable = pocketbun_core::auth::token::peek(&presented)
+    let refreshable = auth::token::peek(&presented)
         .and_then(|cl| cl.claims.get("refreshable").and_then(Value::as_bool))
         .unwrap_or(false);
     let token = if refreshable { new_auth_token(&rec, true, None) } else { presented };
-    auth_response(&ctx, &rec, token)
+    auth_response(&ctx, rec, Some(token), "", &Map::new(), None).await
 }
 
 pub async fn impersonate(ctx: Ctx, Path((coll, id)): Path<(String, String)>, body: Body) -> HttpResult {
     ctx.require_superuser()?;
-    let c = auth_collection(&ctx, &coll)?;
+    let c = ctx
+        .app
+        .schema()
+        .find(&coll)
+        .filter(|c| c.is_auth())
+        .ok_or_else(|| ApiError::not_found("Missing or invalid auth collection context."))?;
     let input = read_form(&ctx, body).await?;
     let duration = input.get("duration").map(pocketbun_core::record::values::to_number).unwrap_or(0.0);
     if duration < 0.0 {
@@ -174,5 +181,5 @@ pub async fn impersonate(ctx: Ctx, Path((coll, id)): Path<(String, String)>, bod
         .await?
         .ok_or_else(|| ApiError::not_found(""))?;
     let token = new_auth_token(&rec, false, Some(duration as i64));
-    auth_response(&ctx, &rec, token)
+    auth_response(&ctx, rec, Some(token), "", &Map::new(), None).await
 }

@@ -25,3 +25,12 @@ pub async fn patch(ctx: Ctx, body: Body) -> HttpResult {
     ctx.app.set_settings(next.clone());
     json_picked(ctx.fields(), masked(&next), false)
 }
+
+/// `POST /api/settings/test/email`.
+pub async fn test_email(ctx: Ctx, body: Body) -> HttpResult {
+    ctx.require_superuser()?;
+    let input = read_form(&ctx, body).await?;
+    let get = |k: &str| input.get(k).map(pocketbun_core::record::values::to_text).unwrap_or_default();
+    pocketbun_core::mail::test_email::send_test_email(&ctx.app, &get("email"), &get("template"), &get("collection")).await?;
+    Ok(crate::http::json::no_content())
+}

@@ -39,8 +39,24 @@ pub fn run(g: &GlobalFlags, cmd: SuperuserCommand) -> Result<(), String> {
             }
         }
         SuperuserCommand::Otp { email } => {
-            check_email(&email)?;
-            return Err("OTP auth is not enabled for the _superusers collection (superuser otp needs OTP support)".into());
+            if !pocketbun_core::validate::is_email(&email) {
+                return Err("invalid or missing email address".into());
+            }
+            let su = superusers::find_by_email(&app, &email)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("superuser with email {email:?} doesn't exist"))?;
+            let c = su.collection.clone();
+            if c.option("otp", "enabled").as_bool() != Some(true) {
+                return Err("OTP auth is not enabled for the _superusers collection".into());
+            }
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            let (id, pass) = rt
+                .block_on(pocketbun_core::auth::otp::create_for_record(&app, &su))
+                .map_err(|e| format!("failed to create OTP: {e}"))?;
+            println!("Successfully created OTP for superuser {:?}:", su.get_str("email"));
+            println!("├─ Id:    {id}");
+            println!("├─ Pass:  {pass}");
+            println!("└─ Valid: {}s\n", c.option("otp", "duration").as_i64().unwrap_or(180));
         }
     }
     Ok(())

@@ -46,6 +46,15 @@ impl Ctx {
         }
     }
 
+    /// The client IP per `settings.trustedProxy` (rest-api.md §1.1), else the socket peer.
+    pub fn real_ip(&self) -> String {
+        real_ip(&self.app.settings(), &self.headers, &self.remote_ip)
+    }
+
+    pub fn user_agent(&self) -> String {
+        self.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    }
+
     pub fn fields(&self) -> Option<&str> {
         self.query.get("fields")
     }
@@ -103,4 +112,21 @@ impl FromRequestParts<AppState> for Ctx {
             headers: parts.headers.clone(),
         })
     }
+}
+
+/// Resolves the client IP from the trusted proxy headers (last header value, right-most or
+/// left-most valid IP), falling back to the socket address.
+pub fn real_ip(settings: &Value, headers: &HeaderMap, remote: &str) -> String {
+    let tp = settings.get("trustedProxy");
+    let names: Vec<&str> = tp.and_then(|t| t.get("headers")).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let leftmost = tp.and_then(|t| t.get("useLeftmostIP")).and_then(Value::as_bool).unwrap_or(false);
+    for name in names {
+        let Some(last) = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).last() else { continue };
+        let ips: Vec<&str> = last.split(',').map(str::trim).filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()).collect();
+        let pick = if leftmost { ips.first() } else { ips.last() };
+        if let Some(ip) = pick {
+            return (*ip).to_string();
+        }
+    }
+    remote.to_string()
 }

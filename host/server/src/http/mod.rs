@@ -6,6 +6,7 @@ pub mod error;
 pub mod form;
 pub mod json;
 pub mod query;
+pub mod rate_limit;
 pub mod request_log;
 
 use axum::extract::{FromRef, Request, State};
@@ -40,6 +41,7 @@ pub fn router(state: ServerState) -> Router {
     let api = Router::new()
         .route("/api/health", get(apis::health::health))
         .route("/api/settings", get(apis::settings::get).patch(apis::settings::patch))
+        .route("/api/settings/test/email", post(apis::settings::test_email))
         .route("/api/sql", post(apis::sql::run))
         .route("/api/logs", get(apis::logs::list).delete(apis::logs::delete_all))
         .route("/api/logs/stats", get(apis::logs::stats))
@@ -64,7 +66,16 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/files/token", post(apis::files::token))
         .route("/api/files/{collection}/{recordId}/{filename}", get(apis::files::download))
         .route("/api/collections/{collection}/auth-methods", get(apis::record_auth::auth_methods))
-        .route("/api/collections/{collection}/auth-with-password", post(apis::record_auth::auth_with_password))
+        .route("/api/collections/{collection}/auth-with-password", post(apis::record_auth_password::auth_with_password))
+        .route("/api/collections/{collection}/auth-with-oauth2", post(apis::record_auth_oauth2::auth_with_oauth2))
+        .route("/api/collections/{collection}/request-otp", post(apis::record_auth_otp::request_otp))
+        .route("/api/collections/{collection}/auth-with-otp", post(apis::record_auth_otp::auth_with_otp))
+        .route("/api/collections/{collection}/request-verification", post(apis::record_auth_email_flows::request_verification))
+        .route("/api/collections/{collection}/confirm-verification", post(apis::record_auth_email_flows::confirm_verification))
+        .route("/api/collections/{collection}/request-password-reset", post(apis::record_auth_email_flows::request_password_reset))
+        .route("/api/collections/{collection}/confirm-password-reset", post(apis::record_auth_email_flows::confirm_password_reset))
+        .route("/api/collections/{collection}/request-email-change", post(apis::record_auth_email_flows::request_email_change))
+        .route("/api/collections/{collection}/confirm-email-change", post(apis::record_auth_email_flows::confirm_email_change))
         .route("/api/collections/{collection}/auth-refresh", post(apis::record_auth::auth_refresh))
         .route("/api/collections/{collection}/impersonate/{id}", post(apis::record_auth::impersonate))
         .with_state(state.app.clone());
@@ -73,6 +84,7 @@ pub fn router(state: ServerState) -> Router {
         .merge(api)
         .method_not_allowed_fallback(not_found_json)
         .fallback(apis::static_files::fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), request_log::log_requests))
         .layer(middleware::from_fn_with_state(state.clone(), cors_and_security_headers))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))

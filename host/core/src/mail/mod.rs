@@ -1,0 +1,212 @@
+//! Outgoing mail: SMTP (per `settings.smtp`) or, when SMTP is disabled, the local `sendmail`
+//! binary — the same two transports PocketBase uses. `lettre` stays behind this module.
+
+pub mod html2text;
+pub mod record_emails;
+pub mod templates;
+pub mod test_email;
+
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{SmtpTransport, Transport};
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// One email. `text` is generated from `html` when empty.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Message {
+    pub from_name: String,
+    pub from_address: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// SMTP settings (`settings.smtp`).
+#[derive(Debug, Clone, Default)]
+pub struct SmtpConfig {
+    pub enabled: bool,
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: String,
+    pub auth_method: String,
+    pub tls: bool,
+    pub local_name: String,
+}
+
+impl SmtpConfig {
+    pub fn from_settings(settings: &Value) -> Self {
+        let smtp = settings.get("smtp").cloned().unwrap_or(Value::Null);
+        let s = |k: &str| smtp.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        Self {
+            enabled: smtp.get("enabled").and_then(Value::as_bool).unwrap_or(false),
+            host: s("host"),
+            port: smtp.get("port").and_then(Value::as_u64).and_then(|p| u16::try_from(p).ok()).unwrap_or(25),
+            username: s("username"),
+            password: s("password"),
+            auth_method: s("authMethod"),
+            tls: smtp.get("tls").and_then(Value::as_bool).unwrap_or(false),
+            local_name: s("localName"),
+        }
+    }
+}
+
+/// The sender from `settings.meta`.
+pub fn sender(settings: &Value) -> (String, String) {
+    let meta = settings.get("meta").cloned().unwrap_or(Value::Null);
+    let s = |k: &str| meta.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    (s("senderName"), s("senderAddress"))
+}
+
+/// Sends a message with the transport the settings select. Runs the blocking I/O on a
+/// blocking thread; the error is a human-readable string (PocketBase surfaces it raw).
+pub async fn send(settings: &Value, msg: Message) -> Result<(), String> {
+    let cfg = SmtpConfig::from_settings(settings);
+    tokio::task::spawn_blocking(move || if cfg.enabled { send_smtp(&cfg, &msg) } else { send_sendmail(&msg) })
+        .await
+        .map_err(|e| format!("mail task failed: {e}"))?
+}
+
+fn mailbox(name: &str, address: &str) -> Result<Mailbox, String> {
+    let addr = address.parse().map_err(|e| format!("invalid address {address:?}: {e}"))?;
+    Ok(Mailbox::new((!name.is_empty()).then(|| name.to_string()), addr))
+}
+
+fn build_lettre(msg: &Message) -> Result<lettre::Message, String> {
+    let mut b = lettre::Message::builder().from(mailbox(&msg.from_name, &msg.from_address)?).subject(msg.subject.clone());
+    for to in &msg.to {
+        b = b.to(mailbox("", to)?);
+    }
+    let text = if msg.text.is_empty() { html2text::html_to_text(&msg.html) } else { msg.text.clone() };
+    let body = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(msg.html.clone()));
+    b.multipart(body).map_err(|e| e.to_string())
+}
+
+fn send_smtp(cfg: &SmtpConfig, msg: &Message) -> Result<(), String> {
+    let email = build_lettre(msg)?;
+    let tls_params = TlsParameters::new(cfg.host.clone()).map_err(|e| e.to_string())?;
+    let tls = if cfg.tls { Tls::Wrapper(tls_params) } else { Tls::Opportunistic(tls_params) };
+    let local_name = if cfg.local_name.is_empty() { "localhost".to_string() } else { cfg.local_name.clone() };
+    let mut builder = SmtpTransport::builder_dangerous(cfg.host.as_str())
+        .port(cfg.port)
+        .tls(tls)
+        .hello_name(ClientId::Domain(local_name))
+        .timeout(Some(Duration::from_secs(30)));
+    if !cfg.username.is_empty() || !cfg.password.is_empty() {
+        let mechanism = if cfg.auth_method == "LOGIN" { Mechanism::Login } else { Mechanism::Plain };
+        builder = builder
+            .credentials(Credentials::new(cfg.username.clone(), cfg.password.clone()))
+            .authentication(vec![mechanism]);
+    }
+    builder.build().send(&email).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// The first sendmail found, in PocketBase's search order.
+fn find_sendmail() -> Option<std::path::PathBuf> {
+    for fixed in ["/usr/sbin/sendmail", "/usr/bin/sendmail"] {
+        let p = std::path::Path::new(fixed);
+        if p.is_file() {
+            return Some(p.to_path_buf());
+        }
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join("sendmail")).find(|p| p.is_file())
+}
+
+/// `Subject` header value: RFC 2047 encoded only when needed.
+fn encode_header(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii() && !c.is_ascii_control()) {
+        return s.to_string();
+    }
+    use base64::Engine;
+    format!("=?utf-8?b?{}?=", base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
+}
+
+fn format_address(name: &str, address: &str) -> String {
+    if name.is_empty() {
+        return format!("<{address}>");
+    }
+    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c));
+    if plain {
+        format!("{name} <{address}>")
+    } else {
+        format!("\"{}\" <{address}>", encode_header(name).replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// The sendmail payload: PocketBase writes only the HTML part with a few headers.
+pub fn sendmail_payload(msg: &Message) -> Vec<u8> {
+    let mut out = String::new();
+    out.push_str("Content-Type: text/html; charset=UTF-8\r\n");
+    out.push_str(&format!("From: {}\r\n", format_address(&msg.from_name, &msg.from_address)));
+    out.push_str(&format!("Subject: {}\r\n", encode_header(&msg.subject)));
+    out.push_str(&format!("To: {}\r\n", msg.to.join(",")));
+    out.push_str("\r\n");
+    out.push_str(if msg.html.is_empty() { &msg.text } else { &msg.html });
+    out.into_bytes()
+}
+
+fn send_sendmail(msg: &Message) -> Result<(), String> {
+    let path = find_sendmail().ok_or("failed to locate a sendmail executable path")?;
+    let mut child = Command::new(path)
+        .args(["-i", "-t"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(&sendmail_payload(msg)).map_err(|e| e.to_string())?;
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("sendmail {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sendmail_payload_headers() {
+        let msg = Message {
+            from_name: "Acme Support".into(),
+            from_address: "support@example.com".into(),
+            to: vec!["a@example.com".into()],
+            subject: "Héllo".into(),
+            html: "<p>x</p>".into(),
+            text: String::new(),
+        };
+        let p = String::from_utf8(sendmail_payload(&msg)).unwrap();
+        assert!(p.starts_with("Content-Type: text/html; charset=UTF-8\r\nFrom: Acme Support <support@example.com>\r\n"));
+        assert!(p.contains("Subject: =?utf-8?b?SMOpbGxv?=\r\n"));
+        assert!(p.ends_with("\r\n\r\n<p>x</p>"));
+    }
+
+    #[test]
+    fn lettre_message_has_both_parts() {
+        let msg = Message {
+            from_name: "A".into(),
+            from_address: "a@example.com".into(),
+            to: vec!["b@example.com".into()],
+            subject: "S".into(),
+            html: "<p>Hello <b>you</b></p>".into(),
+            text: String::new(),
+        };
+        let raw = String::from_utf8(build_lettre(&msg).unwrap().formatted()).unwrap();
+        assert!(raw.contains("multipart/alternative"));
+        assert!(raw.contains("text/plain"));
+        assert!(raw.contains("text/html"));
+    }
+}
