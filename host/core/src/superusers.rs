@@ -53,6 +53,7 @@ fn describe(e: &ApiError) -> String {
 fn save(app: &App, mut rec: Record, body: Map<String, Value>) -> ApiResult<Record> {
     let access = WriteAccess { superuser: true, manager: true };
     let body_errs = apply_body(&mut rec, &body, access);
+    crate::record::write::hash_passwords_blocking(&mut rec);
     if rec.is_new() {
         prepare_insert(&mut rec);
     } else {

@@ -6,8 +6,10 @@
 //! to write bcrypt hashes instead (needed only to move a `pb_data` back to PocketBase with
 //! working logins).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use base64::Engine;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static USE_BCRYPT: AtomicBool = AtomicBool::new(false);
@@ -23,9 +25,48 @@ pub fn configure_from_env() {
     }
 }
 
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(ARGON2_M_COST_KIB, ARGON2_T_COST, ARGON2_P_COST, None).expect("static argon2 params");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+thread_local! {
+    /// Argon2's working memory, kept per thread and reused: allocating (and zeroing) 19 MiB per
+    /// hash cost time, and the freed blocks stayed resident in the allocator (measured: +19 MiB
+    /// RSS per sign-up). Hashing runs on the small fixed hasher pool, so this is bounded.
+    static ARGON2_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Raw argon2 output for `pwd`/`salt` into `out`, using the thread's reusable memory.
+fn argon2_raw(algorithm: Algorithm, version: Version, params: Params, pwd: &[u8], salt: &[u8], out: &mut [u8]) -> bool {
+    ARGON2_MEMORY.with(|mem| {
+        let mut mem = mem.borrow_mut();
+        let n = params.block_count();
+        if mem.len() < n {
+            mem.resize(n, Block::default());
+        }
+        Argon2::new(algorithm, version, params).hash_password_into_with_memory(pwd, salt, out, &mut mem[..n]).is_ok()
+    })
+}
+
+fn hash_argon2id(plain: &str) -> String {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_buf) else { return String::new() };
+    let Ok(params) = Params::new(ARGON2_M_COST_KIB, ARGON2_T_COST, ARGON2_P_COST, None) else { return String::new() };
+    let mut out = [0u8; 32];
+    if !argon2_raw(Algorithm::Argon2id, Version::V0x13, params, plain.as_bytes(), salt_bytes, &mut out) {
+        return String::new();
+    }
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(out);
+    format!("$argon2id$v=19$m={ARGON2_M_COST_KIB},t={ARGON2_T_COST},p={ARGON2_P_COST}${}${b64}", salt.as_str())
+}
+
+fn verify_argon2(plain: &str, stored: &str) -> bool {
+    let Ok(phc) = PasswordHash::new(stored) else { return false };
+    let (Ok(algorithm), Ok(params), Some(expected)) = (Algorithm::try_from(phc.algorithm), Params::try_from(&phc), phc.hash) else {
+        return false;
+    };
+    let version = phc.version.and_then(|v| Version::try_from(v).ok()).unwrap_or(Version::V0x13);
+    let mut salt_buf = [0u8; 64];
+    let Some(salt) = phc.salt.and_then(|s| s.decode_b64(&mut salt_buf).ok()) else { return false };
+    let mut out = vec![0u8; expected.len()];
+    argon2_raw(algorithm, version, params, plain.as_bytes(), salt, &mut out) && bool::from(subtle::ConstantTimeEq::ct_eq(out.as_slice(), expected.as_bytes()))
 }
 
 /// Hashes a plain password. `bcrypt_cost` is the password field's `cost` (0 = 10) and is used
@@ -34,8 +75,7 @@ pub fn hash(plain: &str, bcrypt_cost: u32) -> String {
     if USE_BCRYPT.load(Ordering::Relaxed) {
         return hash_bcrypt(plain, bcrypt_cost);
     }
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon2().hash_password(plain.as_bytes(), &salt).map(|h| h.to_string()).unwrap_or_default()
+    hash_argon2id(plain)
 }
 
 /// bcrypt with PocketBase's `$2a$` prefix (also used for OTP codes, cost 8).
@@ -52,7 +92,7 @@ pub fn is_hash(stored: &str) -> bool {
 /// Constant-time verification against a stored hash of either kind.
 pub fn verify(plain: &str, stored: &str) -> bool {
     if stored.starts_with("$argon2") {
-        return PasswordHash::new(stored).map(|h| argon2().verify_password(plain.as_bytes(), &h).is_ok()).unwrap_or(false);
+        return verify_argon2(plain, stored);
     }
     if stored.starts_with("$2") {
         return bcrypt::verify(plain, stored).unwrap_or(false);
@@ -63,6 +103,20 @@ pub fn verify(plain: &str, stored: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argon2_hashes_are_standard_phc_strings() {
+        use argon2::password_hash::PasswordVerifier;
+        let h = hash("1234567890", 0);
+        let parsed = PasswordHash::new(&h).unwrap();
+        assert!(Argon2::default().verify_password(b"1234567890", &parsed).is_ok());
+        // and hashes made by the argon2 crate's own hasher verify here
+        use argon2::password_hash::PasswordHasher;
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let other = Argon2::default().hash_password(b"pw-123456", &salt).unwrap().to_string();
+        assert!(verify("pw-123456", &other));
+        assert!(!verify("pw-1234567", &other));
+    }
 
     #[test]
     fn argon2_roundtrip() {

@@ -315,6 +315,7 @@ pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: 
 
     let form_errs = check_auth_form(&rec, &body, access);
     form_errs.into_result(CREATE_FAILED)?;
+    super::write::hash_passwords(&mut rec).await?;
     prepare_insert(&mut rec);
     let schema = app.schema();
     let storage = files::storage(app);
@@ -438,6 +439,7 @@ pub async fn update(app: &App, c: Arc<Collection>, mut req: RequestInfo, id: &st
         }
     }
     check_auth_form(&rec, &body, access).into_result(UPDATE_FAILED)?;
+    super::write::hash_passwords(&mut rec).await?;
     prepare_update(&mut rec);
     let schema = app.schema();
     let storage = files::storage(app);

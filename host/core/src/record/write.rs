@@ -150,16 +150,37 @@ fn apply_one(rec: &mut Record, key: &str, value: &Value, access: WriteAccess) {
     rec.set(&field.name, next);
 }
 
-/// Stores the hash of a new plain password and remembers the plain value for validation.
-/// An empty value leaves the current password untouched.
+/// Remembers a new plain password (validated as is, hashed by [`hash_passwords`] right before
+/// the save). An empty value leaves the current password untouched.
 fn set_password(rec: &mut Record, field: &Field, plain: &str) {
     if plain.is_empty() {
         rec.plain_passwords.shift_remove(&field.name);
         return;
     }
-    let cost = u32::try_from(field.opt_i64("cost")).unwrap_or(0);
-    rec.values.insert(field.name.clone(), json!(password::hash(plain, cost)));
     rec.plain_passwords.insert(field.name.clone(), plain.to_string());
+}
+
+fn password_cost(rec: &Record, name: &str) -> u32 {
+    rec.collection.field(name).map(|f| u32::try_from(f.opt_i64("cost")).unwrap_or(0)).unwrap_or(0)
+}
+
+/// Hashes the record's new plain passwords into their columns on the hasher pool, so the
+/// costly hashing neither blocks the async workers nor runs for records that fail earlier
+/// checks. Call it once, right before `prepare_insert`/`prepare_update`.
+pub async fn hash_passwords(rec: &mut Record) -> crate::error::ApiResult<()> {
+    for (name, plain) in rec.plain_passwords.clone() {
+        let hash = crate::auth::hasher::hash(plain, password_cost(rec, &name)).await?;
+        rec.values.insert(name, json!(hash));
+    }
+    Ok(())
+}
+
+/// [`hash_passwords`] for synchronous callers (the CLI).
+pub fn hash_passwords_blocking(rec: &mut Record) {
+    for (name, plain) in rec.plain_passwords.clone() {
+        let hash = password::hash(&plain, password_cost(rec, &name));
+        rec.values.insert(name, json!(hash));
+    }
 }
 
 /// Attaches uploaded files to the body: each file key (`f`, `+f`, `f+`) gets the list of the
