@@ -11,6 +11,7 @@ pub mod crons;
 pub mod db;
 pub mod error;
 pub mod fields_picker;
+pub mod list_sql;
 pub mod logs;
 pub mod files;
 pub mod mail;

@@ -1,14 +1,14 @@
 //! Request/app logs in `auxiliary.db` (`_logs`): a batching writer that never blocks request
 //! handling, and the queries behind `/api/logs`.
 
-use pocketbun_filter::{build_sort_field, build_where, parse, parse_sort, quote_ident, BuildOptions, FieldResolver, FilterError, NullFallback, Params, Resolved, SqlValue};
-use rusqlite::types::Value as SqliteValue;
+use pocketbun_filter::{quote_ident, FieldResolver, FilterError, NullFallback, Params, Resolved, SqlValue};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-use crate::db::{Db, SqlParams};
-use crate::error::{ApiError, ApiResult};
+use crate::db::Db;
+use crate::list_sql::{compile_list_sql, ListSql};
+use crate::error::ApiResult;
 use crate::record::query::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use crate::util::{new_record_id, now_string};
 
@@ -98,35 +98,6 @@ impl FieldResolver for LogsResolver {
     }
 }
 
-fn compile(filter: &str, sort: &str) -> Result<(String, String, SqlParams), FilterError> {
-    let mut params = Params::with_prefix("l", 0);
-    let mut where_sql = String::new();
-    if !filter.trim().is_empty() {
-        let expr = parse(filter)?;
-        where_sql = format!(" WHERE {}", build_where(&expr, &mut LogsResolver, &mut params, &BuildOptions::default())?);
-    }
-    let mut order = vec![];
-    for f in parse_sort(sort)? {
-        order.push(build_sort_field(&f, &mut LogsResolver, &mut params)?);
-    }
-    let order_sql = if order.is_empty() { String::new() } else { format!(" ORDER BY {}", order.join(", ")) };
-    let mut sp = SqlParams::new();
-    for (k, v) in params.into_vec() {
-        sp.push(k, match v {
-            SqlValue::Null => SqliteValue::Null,
-            SqlValue::Integer(i) => SqliteValue::Integer(i),
-            SqlValue::Real(f) => SqliteValue::Real(f),
-            SqlValue::Text(s) => SqliteValue::Text(s),
-        });
-    }
-    Ok((where_sql, order_sql, sp))
-}
-
-fn bad_filter(e: FilterError) -> ApiError {
-    tracing::debug!("logs filter: {e}");
-    ApiError::bad_request("")
-}
-
 fn row_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
     let data: String = r.get(3)?;
     let mut m = Map::new();
@@ -147,7 +118,7 @@ pub struct LogsPage {
 }
 
 pub async fn list(aux: &Db, filter: &str, sort: &str, page: i64, per_page: i64, skip_total: bool) -> ApiResult<LogsPage> {
-    let (where_sql, order_sql, params) = compile(filter, sort).map_err(bad_filter)?;
+    let ListSql { where_sql, order_sql, params } = compile_list_sql(filter, sort, &mut LogsResolver, "l")?;
     let page = page.max(1);
     let per_page = if per_page <= 0 { DEFAULT_PER_PAGE } else { per_page.min(MAX_PER_PAGE) };
     aux.read(move |conn| {
@@ -177,7 +148,7 @@ pub async fn view(aux: &Db, id: String) -> ApiResult<Value> {
 
 /// Counts per hour: `[{"date":"2022-05-01 10:00:00.000Z","total":1}]`.
 pub async fn stats(aux: &Db, filter: &str) -> ApiResult<Value> {
-    let (where_sql, _, params) = compile(filter, "").map_err(bad_filter)?;
+    let ListSql { where_sql, params, .. } = compile_list_sql(filter, "", &mut LogsResolver, "l")?;
     aux.read(move |conn| {
         let refs = params.as_refs();
         let sql = format!(

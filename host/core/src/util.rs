@@ -6,9 +6,11 @@ use rand::Rng;
 pub const ALPHANUMERIC: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 pub const LOWER_ALPHANUMERIC: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
-/// A cryptographically random string over `alphabet`.
+/// A cryptographically random string over `alphabet`. `ThreadRng` is a CSPRNG (ChaCha,
+/// seeded and periodically reseeded from the OS); drawing each character from `OsRng` instead
+/// cost one `getrandom` syscall per character on every id, token key and log row.
 pub fn random_string(len: usize, alphabet: &[u8]) -> String {
-    let mut rng = rand::rngs::OsRng;
+    let mut rng = rand::thread_rng();
     (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
 }
 

@@ -1,11 +1,10 @@
 //! `GET /api/collections`: filter/sort/paging over `_collections`.
 
-use pocketbun_filter::{build_sort_field, build_where, parse, parse_sort, quote_ident, BuildOptions, FieldResolver, FilterError, Params, Resolved};
-use rusqlite::types::Value as SqliteValue;
+use pocketbun_filter::{quote_ident, FieldResolver, FilterError, Params, Resolved};
 
 use crate::app::App;
-use crate::db::SqlParams;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::list_sql::{compile_list_sql, ListSql};
 use crate::model::Collection;
 use crate::record::query::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 
@@ -40,29 +39,9 @@ pub struct CollectionsPage {
 pub async fn list_collections(app: &App, filter: &str, sort: &str, page: i64, per_page: i64, skip_total: bool) -> ApiResult<CollectionsPage> {
     const COLUMNS: &[&str] = &["id", "created", "updated", "name", "system", "type"];
     let mut resolver = ColumnResolver { table: "_collections", columns: COLUMNS };
-    let mut params = Params::with_prefix("c", 0);
-    let bad = |e: FilterError| {
-        tracing::debug!("collections filter: {e}");
-        ApiError::bad_request("")
-    };
-    let mut where_sql = String::new();
-    if !filter.trim().is_empty() {
-        let expr = parse(filter).map_err(bad)?;
-        where_sql = format!(" WHERE {}", build_where(&expr, &mut resolver, &mut params, &BuildOptions::default()).map_err(bad)?);
-    }
-    let mut order = vec![];
-    for f in parse_sort(sort).map_err(bad)? {
-        order.push(build_sort_field(&f, &mut resolver, &mut params).map_err(bad)?);
-    }
-    let order_sql = if order.is_empty() { " ORDER BY `_collections`.rowid".to_string() } else { format!(" ORDER BY {}", order.join(", ")) };
-    let mut sp = SqlParams::new();
-    for (k, v) in params.into_vec() {
-        sp.push(k, match v {
-            pocketbun_filter::SqlValue::Null => SqliteValue::Null,
-            pocketbun_filter::SqlValue::Integer(i) => SqliteValue::Integer(i),
-            pocketbun_filter::SqlValue::Real(f) => SqliteValue::Real(f),
-            pocketbun_filter::SqlValue::Text(s) => SqliteValue::Text(s),
-        });
+    let ListSql { where_sql, mut order_sql, params: sp } = compile_list_sql(filter, sort, &mut resolver, "c")?;
+    if order_sql.is_empty() {
+        order_sql = " ORDER BY `_collections`.rowid".to_string();
     }
     let page = page.max(1);
     let per_page = if per_page <= 0 { DEFAULT_PER_PAGE } else { per_page.min(MAX_PER_PAGE) };
