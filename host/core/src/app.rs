@@ -26,6 +26,8 @@ pub struct App {
     pub aux: Db,
     schema: ArcSwap<Schema>,
     settings: ArcSwap<Value>,
+    /// Typed views of the settings read on every request, rebuilt when the settings change.
+    derived: ArcSwap<DerivedSettings>,
     schema_version: AtomicU64,
     cipher: Option<Arc<SettingsCipher>>,
     /// True when this start created a fresh data.db.
@@ -68,6 +70,7 @@ impl App {
             data,
             aux,
             schema: ArcSwap::from_pointee(Schema::new(collections, 1)),
+            derived: ArcSwap::from_pointee(DerivedSettings::from_settings(&settings)),
             settings: ArcSwap::from_pointee(settings),
             schema_version: AtomicU64::new(1),
             cipher,
@@ -85,6 +88,11 @@ impl App {
         self.settings.load_full()
     }
 
+    /// The typed, per-request parts of the settings (rate limits, request logging).
+    pub fn derived_settings(&self) -> Arc<DerivedSettings> {
+        self.derived.load_full()
+    }
+
     pub fn cipher(&self) -> Option<Arc<SettingsCipher>> {
         self.cipher.clone()
     }
@@ -96,6 +104,7 @@ impl App {
     }
 
     pub fn set_settings(&self, settings: Value) {
+        self.derived.store(Arc::new(DerivedSettings::from_settings(&settings)));
         self.settings.store(Arc::new(settings));
         self.rate_limiters.reset();
     }
@@ -105,5 +114,37 @@ impl App {
         let cols = self.data.read(|conn| store::collections::load_all(conn)).await?;
         self.set_collections(cols);
         Ok(())
+    }
+}
+
+/// Request logging switches from `settings.logs`.
+#[derive(Debug, Clone, Default)]
+pub struct LogSettings {
+    /// 0 disables request logging.
+    pub max_days: i64,
+    pub min_level: i64,
+    pub log_ip: bool,
+    pub log_auth_id: bool,
+}
+
+/// Settings the request path consults on every request, parsed once per settings change.
+#[derive(Debug, Clone, Default)]
+pub struct DerivedSettings {
+    pub rate_limits: crate::ratelimit::RateLimitSettings,
+    pub logs: LogSettings,
+}
+
+impl DerivedSettings {
+    pub fn from_settings(settings: &Value) -> Self {
+        let logs = settings.get("logs").unwrap_or(&Value::Null);
+        Self {
+            rate_limits: crate::ratelimit::RateLimitSettings::from_settings(settings),
+            logs: LogSettings {
+                max_days: logs.get("maxDays").and_then(Value::as_i64).unwrap_or(0),
+                min_level: logs.get("minLevel").and_then(Value::as_i64).unwrap_or(0),
+                log_ip: logs.get("logIP").and_then(Value::as_bool).unwrap_or(true),
+                log_auth_id: logs.get("logAuthId").and_then(Value::as_bool).unwrap_or(false),
+            },
+        }
     }
 }

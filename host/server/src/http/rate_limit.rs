@@ -6,7 +6,7 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use pocketbun_core::auth::{authenticate, token::TokenType};
-use pocketbun_core::ratelimit::{audiences, ip_in_list, RateLimitSettings};
+use pocketbun_core::ratelimit::{audiences, ip_in_list};
 use pocketbun_core::ApiError;
 
 use super::context::real_ip;
@@ -61,11 +61,12 @@ pub fn labels_for(app: &pocketbun_core::App, method: &Method, path: &str) -> (Ve
 
 pub async fn rate_limit(State(state): State<ServerState>, req: Request, next: Next) -> Response {
     let app = state.app.app.clone();
-    let settings = app.settings();
-    let rl = RateLimitSettings::from_settings(&settings);
+    let derived = app.derived_settings();
+    let rl = &derived.rate_limits;
     if !rl.enabled {
         return next.run(req).await;
     }
+    let settings = app.settings();
     let auth = match req.headers().get("authorization").and_then(|v| v.to_str().ok()) {
         Some(t) if !t.is_empty() => authenticate(&app, t, TokenType::Auth).await,
         _ => None,

@@ -4,7 +4,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use pocketbun_core::logs::LogEntry;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -20,9 +20,9 @@ fn header(req: &Request, name: &str) -> String {
 }
 
 pub async fn log_requests(State(state): State<ServerState>, mut req: Request, next: Next) -> Response {
-    let settings = state.app.app.settings();
-    let logs_cfg = settings.get("logs").cloned().unwrap_or(Value::Null);
-    if logs_cfg.get("maxDays").and_then(Value::as_i64).unwrap_or(0) <= 0 {
+    let derived = state.app.app.derived_settings();
+    let cfg = &derived.logs;
+    if cfg.max_days <= 0 {
         return next.run(req).await;
     }
     let started = Instant::now();
@@ -47,18 +47,17 @@ pub async fn log_requests(State(state): State<ServerState>, mut req: Request, ne
     data.insert("userAgent".into(), json!(user_agent));
     let auth = slot.0.lock().ok().and_then(|g| g.clone());
     data.insert("auth".into(), json!(auth.as_ref().map(|a| a.0.clone()).unwrap_or_default()));
-    if logs_cfg.get("logIP").and_then(Value::as_bool).unwrap_or(true) {
+    if cfg.log_ip {
         data.insert("userIP".into(), json!(remote));
         data.insert("remoteIP".into(), json!(remote));
     }
-    if logs_cfg.get("logAuthId").and_then(Value::as_bool).unwrap_or(false) {
+    if cfg.log_auth_id {
         if let Some((_, id)) = &auth {
             data.insert("authId".into(), json!(id));
         }
     }
     let level = if status >= 400 { 8 } else { 0 };
-    let min_level = logs_cfg.get("minLevel").and_then(Value::as_i64).unwrap_or(0);
-    if level >= min_level {
+    if level >= cfg.min_level {
         let message = format!("{method} {}", percent_decode(&url));
         state.logs.log(LogEntry { level, message, data });
     }
