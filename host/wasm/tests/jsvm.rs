@@ -50,6 +50,13 @@ routerAdd("GET", "/rec/{id}", (e) => e.json(200, $app.findRecordById("posts", e.
 routerAdd("GET", "/settings", (e) => e.json(200, { name: $app.settings().meta.appName }));
 routerAdd("GET", "/loop", () => { while (true) {} });
 routerAdd("GET", "/alloc", () => { const a = []; while (true) a.push("x".repeat(1 << 20) + a.length); });
+onRecordCreateRequest((e) => {
+  e.record.set("title", e.record.getString("title").toUpperCase());
+  e.next();
+  e.record.set("afterNext", e.record.id);
+}, "posts");
+onRecordCreateRequest((e) => { e.record.set("second", true); return e.next(); }, "posts");
+onRecordCreateRequest(() => { throw new BadRequestError("no drafts"); }, "drafts");
 routerAdd("GET", "/recurse", () => { function f(n) { return f(n + 1) + 1; } return f(0); });
 "#;
 
@@ -122,6 +129,46 @@ async fn routes_imports_and_sandbox() {
         eprintln!("{path}: failed cleanly after {:?}: {}", started.elapsed(), reason.lines().next().unwrap_or_default());
         assert_eq!(get(&host, "/bench/hook").await.unwrap(), (200, "ok".into()), "after {path}");
     }
+}
+
+/// Hook chains: handlers of one subscription chain inside the plugin; the last `e.next()`
+/// calls back into the host, which runs the default action; code after `e.next()` sees
+/// its result. A handler that throws stops the chain before the default action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hook_chain_with_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = load(dir.path(), false, 1).await;
+    let plugin = &host.plugins[0];
+    let subs: Vec<(u32, &str, Vec<String>)> =
+        plugin.manifest.hooks.iter().map(|h| (h.id, h.name.as_str(), h.tags.clone())).collect();
+    assert_eq!(subs, vec![(0, "record-create-request", vec!["posts".to_string()]), (1, "record-create-request", vec!["drafts".to_string()])]);
+
+    let seen = Arc::new(std::sync::Mutex::new(None::<Value>));
+    let seen2 = seen.clone();
+    let next: pocketbun_wasm::state::HookNext = Box::new(move |mut event: Value| {
+        *seen2.lock().unwrap() = Some(event.clone());
+        event["record"]["id"] = json!("new1");
+        Box::pin(async move { Ok(event) })
+    });
+    let event = json!({"collection": {"id": "c1", "name": "posts", "type": "base", "fields": []}, "record": {"collectionId": "c1", "title": "hello"}});
+    let out = plugin.handle_hook(0, &event.to_string(), next).await.unwrap().unwrap();
+    let before = seen.lock().unwrap().clone().expect("e.next() reached the host");
+    assert_eq!(before["record"]["title"], "HELLO");
+    assert_eq!(before["record"]["second"], true);
+    let after: Value = serde_json::from_str(&out.event_json).unwrap();
+    assert_eq!(after["record"]["id"], "new1");
+    assert_eq!(after["record"]["afterNext"], "new1", "code after e.next() sees the stored record");
+    assert!(out.response.is_none());
+
+    let called = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let called2 = called.clone();
+    let next: pocketbun_wasm::state::HookNext = Box::new(move |event: Value| {
+        called2.store(true, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move { Ok(event) })
+    });
+    let err = plugin.handle_hook(1, &event.to_string(), next).await.unwrap().unwrap_err();
+    assert_eq!((err.status, err.message.as_str()), (400, "No drafts."));
+    assert!(!called.load(std::sync::atomic::Ordering::SeqCst), "the default action must not run");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
