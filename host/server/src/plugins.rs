@@ -7,15 +7,22 @@ use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pocketbun_core::app_api::{self, FilterQuery, Param};
 use pocketbun_core::{ApiError, App};
-use pocketbun_wasm::{BoxFuture, CoreError, CoreResult, HostOptions, HttpRequest, PluginCore, PluginHost, RecordFilter, RouteError, SqlParam};
-use serde_json::{Map, Value};
+use pocketbun_core::model::Collection;
+use pocketbun_core::record::rules::RequestInfo;
+use pocketbun_core::record::service::{self, record_json};
+use pocketbun_wasm::{
+    BoxFuture, CoreError, CoreResult, DefaultAction, HostOptions, HttpRequest, PluginCore, PluginHost, RecordFilter, RouteError,
+    SqlParam,
+};
+use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cli::GlobalFlags;
 use crate::http::body::DEFAULT_BODY_LIMIT;
 use crate::http::context::{AppState, Ctx};
-use crate::http::error::HttpError;
+use crate::http::error::{HttpError, HttpResult};
+use crate::http::json::json_picked;
 
 /// The core as plugins see it: the app's own rights, JSON records.
 pub struct CoreBridge(pub Arc<App>);
@@ -179,8 +186,77 @@ pub async fn dispatch(host: &PluginHost, app: &AppState, req: Request<Body>) -> 
     };
     Ok(match PluginHost::handle_route(&m, &request).await {
         Ok(res) => to_response(res),
-        Err(RouteError::Api(e)) => HttpError(ApiError { status: e.status, message: e.message, data: e.data }).into_response(),
-        // the cause is logged by the plugin host; the client gets the generic envelope
-        Err(RouteError::Failed(_)) => HttpError(ApiError::internal("")).into_response(),
+        Err(e) => route_error(e).into_response(),
     })
+}
+
+/// Plugin failures as responses: API errors as the plugin gave them, anything else as the
+/// generic 500 envelope (the cause is logged by the plugin host).
+fn route_error(e: RouteError) -> HttpError {
+    match e {
+        RouteError::Api(e) => HttpError(ApiError { status: e.status, message: e.message, data: e.data }),
+        RouteError::Failed(_) => HttpError(ApiError::internal("")),
+    }
+}
+
+pub const RECORD_CREATE_REQUEST: &str = "record-create-request";
+
+/// The request part of a request-hook event, in the shape `guest.handle-route` gets.
+fn request_event(ctx: &Ctx, path: String, body: &Map<String, Value>) -> Value {
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(ctx.query.0.iter()).finish();
+    let headers: Vec<(String, String)> = ctx
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let mut headers = headers;
+    // the body is passed already parsed, as JSON
+    headers.retain(|(k, _)| k != "content-type");
+    headers.push(("content-type".into(), "application/json".into()));
+    json!({
+        "method": ctx.method, "path": path, "query": query, "headers": headers, "params": [],
+        "body": Value::Object(body.clone()).to_string(), "remoteIp": ctx.remote_ip,
+        "authJson": ctx.auth.as_ref().map(|a| app_api::full_json(a).to_string()),
+    })
+}
+
+/// `POST /api/collections/{c}/records` with `onRecordCreateRequest` hooks around the
+/// create: handlers may change `e.record` before `e.next()`, stop the chain by throwing,
+/// or answer themselves without calling `e.next()`.
+pub async fn create_with_hooks(ctx: &Ctx, host: &PluginHost, c: Arc<Collection>, req: RequestInfo, input: Map<String, Value>) -> HttpResult {
+    let mut record = input.clone();
+    record.insert("collectionId".into(), json!(c.id));
+    record.insert("collectionName".into(), json!(c.name));
+    let event = json!({
+        "collection": c.to_api_json(),
+        "record": record,
+        "request": request_event(ctx, format!("/api/collections/{}/records", c.name), &input),
+    });
+    let created = Arc::new(std::sync::Mutex::new(None));
+    let default: DefaultAction = {
+        let (app, c, req, created) = (ctx.app.clone(), c.clone(), req.clone(), created.clone());
+        Box::new(move |mut ev: Value| {
+            Box::pin(async move {
+                let mut body = ev.get("record").and_then(Value::as_object).cloned().unwrap_or_default();
+                body.remove("collectionId");
+                body.remove("collectionName");
+                let rec = service::create(&app, c, req, body).await.map_err(core_err)?;
+                ev["record"] = app_api::full_json(&rec);
+                if let Ok(mut slot) = created.lock() {
+                    *slot = Some(rec);
+                }
+                Ok(ev)
+            })
+        })
+    };
+    let outcome = host.run_hook(RECORD_CREATE_REQUEST, &[&c.id, &c.name], event, default).await.map_err(route_error)?;
+    if let Some(res) = outcome.response {
+        return Ok(to_response(res));
+    }
+    let rec = created.lock().ok().and_then(|mut slot| slot.take());
+    match rec {
+        Some(rec) => json_picked(ctx.fields(), record_json(&req, &rec), false),
+        // the chain stopped without answering: an empty 200, like an unwritten Go response
+        None => Ok(StatusCode::OK.into_response()),
+    }
 }

@@ -18,6 +18,9 @@ use crate::state::State;
 /// The QuickJS runtime component built by `plugins/jsvm/build.sh`.
 pub static JSVM_COMPONENT: &[u8] = include_bytes!("../assets/jsvm.wasm");
 
+/// Hooks the server fires so far (the JS runtime accepts registrations for all of them).
+pub const FIRED_HOOKS: &[&str] = &["record-create-request"];
+
 #[derive(Debug, Clone, Default)]
 pub struct HostOptions {
     /// `pb_hooks`: `*.pb.js` files run by the JS runtime (nothing is loaded if missing).
@@ -141,7 +144,7 @@ impl PluginHost {
                 plugin.idle_instances(),
                 started.elapsed()
             );
-            for h in &plugin.manifest.hooks {
+            for h in plugin.manifest.hooks.iter().filter(|h| !FIRED_HOOKS.contains(&h.name.as_str())) {
                 tracing::warn!(plugin = name, "hook {:?} is registered but PocketBun does not fire it yet", h.name);
             }
             for c in &plugin.manifest.crons {

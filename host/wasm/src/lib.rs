@@ -13,6 +13,7 @@
 pub mod bindings;
 pub mod core_api;
 pub mod engine;
+pub mod hooks;
 pub mod host;
 pub mod plugin;
 pub mod routes;
@@ -21,5 +22,6 @@ pub mod state;
 pub use bindings::types::{HttpRequest, HttpResponse};
 pub use core_api::{BoxFuture, CoreError, CoreResult, PluginCore, RecordFilter, SqlParam};
 pub use engine::EngineOptions;
+pub use hooks::{DefaultAction, HookOutcome};
 pub use host::{HostOptions, PluginHost, RouteError, RouteMatch, JSVM_COMPONENT};
 pub use plugin::{CallFailure, LoadedPlugin, PluginLimits};

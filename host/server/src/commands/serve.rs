@@ -38,12 +38,11 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
     rt.block_on(async move {
         let plugins = crate::plugins::load(g, &app).await?;
         let state = ServerState {
-            app: AppState { app: app.clone() },
+            app: AppState { app: app.clone(), plugins },
             public_dir: public_dir.is_dir().then(|| Arc::new(public_dir)),
             index_fallback: g.index_fallback,
             origins: Arc::new(args.origins.clone()),
             logs: pocketbun_core::logs::LogWriter::start(app.aux.clone()),
-            plugins,
         };
         let listener = tokio::net::TcpListener::bind(&host).await.map_err(|e| format!("failed to listen on {host}: {e}"))?;
         println!("{} Server started at {base_url}", chrono::Local::now().format("%Y/%m/%d %H:%M:%S"));

@@ -28,8 +28,6 @@ pub struct ServerState {
     pub index_fallback: bool,
     pub origins: Arc<Vec<String>>,
     pub logs: pocketbun_core::logs::LogWriter,
-    /// Routes and hooks of `pb_hooks` and `pb_plugins` (None when there are none).
-    pub plugins: Option<Arc<pocketbun_wasm::PluginHost>>,
 }
 
 impl FromRef<ServerState> for AppState {
@@ -82,7 +80,7 @@ pub fn router(state: ServerState) -> Router {
 /// always wins over a broader plugin pattern (as in Go's mux, where the more specific
 /// pattern wins).
 async fn plugin_route_or_static(State(state): State<ServerState>, req: Request) -> Response {
-    let req = match &state.plugins {
+    let req = match &state.app.plugins {
         Some(host) => match crate::plugins::dispatch(host, &state.app, req).await {
             Ok(res) => return res,
             Err(req) => req,
@@ -93,7 +91,7 @@ async fn plugin_route_or_static(State(state): State<ServerState>, req: Request) 
 }
 
 async fn plugin_route_or_not_found(State(state): State<ServerState>, req: Request) -> Response {
-    if let Some(host) = &state.plugins {
+    if let Some(host) = &state.app.plugins {
         if let Ok(res) = crate::plugins::dispatch(host, &state.app, req).await {
             return res;
         }
