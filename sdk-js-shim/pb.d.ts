@@ -144,7 +144,8 @@ declare function routerAdd(
   ...middlewares: Array<((e: RequestEvent) => any) | Middleware>
 ): void;
 
-/** Registered and listed in the manifest; the host does not fire record hooks yet. */
+/** Fired around `POST /api/collections/{c}/records`; `tags` = collection names or ids. Other
+ * `on*` hooks are accepted but not fired yet (the server logs a warning at start). */
 declare function onRecordCreateRequest(handler: (e: RequestEvent & { collection: Collection; record: Record }) => any, ...tags: string[]): void;
 
 /** Registered; the host does not schedule plugin crons yet. */
