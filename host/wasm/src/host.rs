@@ -134,15 +134,21 @@ impl PluginHost {
                 .and_then(PluginPre::new)
                 .map_err(|e| format!("plugin {name} does not fit the pocketbun:plugin@0.1.0 world: {e:#}"))?;
             let plugin = LoadedPlugin::start(&name, engine.clone(), pre, core.clone(), files, opts.limits.clone()).await?;
-            plugin.prewarm().await?;
+            // one instance is ready (it produced the manifest); the rest of the pool warms
+            // up in the background so a start is not delayed by ~1 ms per instance
+            let warming = plugin.clone();
+            tokio::spawn(async move {
+                if let Err(e) = warming.prewarm().await {
+                    tracing::warn!(plugin = &*warming.name, "prewarming the instance pool stopped: {e}");
+                }
+            });
             tracing::info!(
                 plugin = name,
                 routes = plugin.manifest.routes.len(),
                 hooks = plugin.manifest.hooks.len(),
-                "loaded plugin (component {:?}, {} warm instances in {:?})",
+                "loaded plugin (component ready in {:?}, first instance in {:?})",
                 compiled,
-                plugin.idle_instances(),
-                started.elapsed()
+                started.elapsed() - compiled
             );
             for h in plugin.manifest.hooks.iter().filter(|h| !FIRED_HOOKS.contains(&h.name.as_str())) {
                 tracing::warn!(plugin = name, "hook {:?} is registered but PocketBun does not fire it yet", h.name);

@@ -183,6 +183,7 @@ async fn timings() {
     let cached = t.elapsed();
     let t = Instant::now();
     let host15 = load(dir.path(), true, 15).await;
+    host15.plugins[0].prewarm().await.unwrap();
     let cached15 = t.elapsed();
     drop(host15);
 
