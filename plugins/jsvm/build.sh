@@ -21,8 +21,9 @@ export AR_wasm32_wasip2=llvm-ar-19
 export CARGO_TARGET_DIR="$TARGET_DIR"
 cargo fetch --locked --target wasm32-wasip2
 
-CFLAGS="--sysroot=$SYSROOT -ffile-prefix-map=$ROOT=/src"
-RUSTFLAGS="--remap-path-prefix=$ROOT=/src --remap-path-prefix=${RUSTUP_HOME:-$HOME/.rustup}=/rustup"
+# (build scripts copy C sources into the target dir, so that is remapped too)
+CFLAGS="--sysroot=$SYSROOT -ffile-prefix-map=$ROOT=/src -ffile-prefix-map=$TARGET_DIR=/target"
+RUSTFLAGS="--remap-path-prefix=$ROOT=/src --remap-path-prefix=$TARGET_DIR=/target --remap-path-prefix=${RUSTUP_HOME:-$HOME/.rustup}=/rustup"
 shopt -s nullglob
 for reg in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
   reg="${reg%/}"
