@@ -5,6 +5,7 @@
 //! [`App`] ties them together for the server and the CLI.
 
 pub mod app;
+pub mod app_api;
 pub mod auth;
 pub mod collections;
 pub mod crons;

@@ -4,6 +4,7 @@ mod apis;
 mod cli;
 mod commands;
 mod http;
+mod plugins;
 
 use clap::{CommandFactory, Parser};
 

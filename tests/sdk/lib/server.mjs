@@ -1,7 +1,7 @@
 // Starts a fresh PocketBase-compatible server (PocketBun or the real PocketBase) for a test file.
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,7 @@ async function waitHealthy(url, child, logs, timeoutMs) {
  *   superuser  create/update the admin superuser first (default true)
  *   keepDir    do not delete the dir on stop (the caller owns it)
  *   env        extra environment variables for the server process
+ *   hooks      {fileName: source} written to <baseDir>/pb_hooks (the default --hooksDir)
  * Returns {url, port, dir (pb_data), baseDir, bin, logs(), stop()}.
  */
 export async function startServer(options = {}) {
@@ -114,6 +115,11 @@ export async function startServer(options = {}) {
     ownedDirs.delete(baseDir);
   };
   try {
+    if (options.hooks) {
+      const hooksDir = join(baseDir, 'pb_hooks');
+      await mkdir(hooksDir, { recursive: true });
+      for (const [name, source] of Object.entries(options.hooks)) await writeFile(join(hooksDir, name), source);
+    }
     if (options.superuser !== false) {
       await runCommand(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dir], { cwd: baseDir, env: options.env });
     }

@@ -65,6 +65,9 @@ pub async fn create(ctx: Ctx, Path(coll): Path<String>, body: Body) -> HttpResul
     let parsed = parse_record_body(&ctx.headers, body, body_limit(&c)).await?;
     let req = ctx.request_info(Map::new());
     let input = WriteInput { body: parsed.data, files: parsed.files };
+    if let Some(host) = ctx.plugins.clone().filter(|h| h.has_hooks(crate::plugins::RECORD_CREATE_REQUEST, &[&c.id, &c.name])) {
+        return crate::plugins::create_with_hooks(&ctx, &host, c, req, input).await;
+    }
     let rec = service::create(&ctx.app, c, req.clone(), input).await?;
     json_picked(ctx.fields(), record_json(&req, &rec), false)
 }

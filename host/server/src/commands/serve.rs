@@ -36,8 +36,9 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
     let public_dir = g.public_dir();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {
+        let plugins = crate::plugins::load(g, &app).await?;
         let state = ServerState {
-            app: AppState { app: app.clone() },
+            app: AppState { app: app.clone(), plugins },
             public_dir: public_dir.is_dir().then(|| Arc::new(public_dir)),
             index_fallback: g.index_fallback,
             origins: Arc::new(args.origins.clone()),

@@ -17,11 +17,14 @@ use super::query::Query;
 #[derive(Clone)]
 pub struct AppState {
     pub app: Arc<App>,
+    /// Routes and hooks of `pb_hooks` and `pb_plugins` (None when there are none).
+    pub plugins: Option<Arc<pocketbun_wasm::PluginHost>>,
 }
 
 /// Everything a handler needs to know about the caller.
 pub struct Ctx {
     pub app: Arc<App>,
+    pub plugins: Option<Arc<pocketbun_wasm::PluginHost>>,
     pub auth: Option<Record>,
     pub query: Query,
     pub method: String,
@@ -106,6 +109,7 @@ impl FromRequestParts<AppState> for Ctx {
         Ok(Ctx {
             remote_ip,
             app,
+            plugins: state.plugins.clone(),
             auth,
             query: Query::parse(parts.uri.query()),
             method: parts.method.as_str().to_string(),

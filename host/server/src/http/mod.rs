@@ -82,13 +82,36 @@ pub fn router(state: ServerState) -> Router {
 
     Router::new()
         .merge(api)
-        .method_not_allowed_fallback(not_found_json)
-        .fallback(apis::static_files::fallback)
+        .method_not_allowed_fallback(plugin_route_or_not_found)
+        .fallback(plugin_route_or_static)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), request_log::log_requests))
         .layer(middleware::from_fn_with_state(state.clone(), cors_and_security_headers))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .with_state(state)
+}
+
+/// Plugin routes are tried only for requests no built-in route took, so a built-in API
+/// always wins over a broader plugin pattern (as in Go's mux, where the more specific
+/// pattern wins).
+async fn plugin_route_or_static(State(state): State<ServerState>, req: Request) -> Response {
+    let req = match &state.app.plugins {
+        Some(host) => match crate::plugins::dispatch(host, &state.app, req).await {
+            Ok(res) => return res,
+            Err(req) => req,
+        },
+        None => req,
+    };
+    apis::static_files::fallback(State(state), req).await.into_response()
+}
+
+async fn plugin_route_or_not_found(State(state): State<ServerState>, req: Request) -> Response {
+    if let Some(host) = &state.app.plugins {
+        if let Ok(res) = crate::plugins::dispatch(host, &state.app, req).await {
+            return res;
+        }
+    }
+    not_found_json().await
 }
 
 async fn not_found_json() -> Response {

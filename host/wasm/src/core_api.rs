@@ -1,0 +1,64 @@
+//! The narrow interface between plugins and the rest of the server. The plugin host only
+//! sees JSON values and this trait; the server implements it on top of the core, so
+//! wasmtime stays out of the core and the core's types stay out of the plugin host.
+
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// An error in PocketBase's envelope shape (`{"data", "message", "status"}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoreError {
+    pub status: u16,
+    pub message: String,
+    /// Always a JSON object.
+    pub data: Map<String, Value>,
+}
+
+impl CoreError {
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), data: Map::new() }
+    }
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+/// A bound SQL parameter (`{:name}` placeholders).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+pub struct RecordFilter {
+    pub collection: String,
+    pub filter: String,
+    pub sort: String,
+    /// 0 = no limit (the core caps it).
+    pub limit: u32,
+    pub offset: u32,
+    pub params: Map<String, Value>,
+}
+
+/// What plugins may do to the app, with the app's own rights (no API rules), like `$app`
+/// in PocketBase's JS hooks. Records are JSON objects with every field (password hashes
+/// and token keys excluded) plus `collectionId` and `collectionName`.
+///
+/// Futures are `'static` so implementations clone what they need (e.g. an `Arc<App>`).
+pub trait PluginCore: Send + Sync + 'static {
+    fn find_record_by_id(&self, collection: String, id: String) -> BoxFuture<CoreResult<Value>>;
+    fn find_records_by_filter(&self, query: RecordFilter) -> BoxFuture<CoreResult<Vec<Value>>>;
+    /// Inserts, or updates when `data.id` names an existing record; returns the stored record.
+    fn save_record(&self, collection: String, data: Map<String, Value>) -> BoxFuture<CoreResult<Value>>;
+    fn delete_record(&self, collection: String, id: String) -> BoxFuture<CoreResult<()>>;
+    fn find_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<Value>>;
+    fn db_query(&self, sql: String, params: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<Vec<Map<String, Value>>>>;
+    fn db_exec(&self, sql: String, params: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<u64>>;
+    /// The settings with secrets masked.
+    fn settings(&self) -> Value;
+}

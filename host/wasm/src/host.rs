@@ -1,0 +1,195 @@
+//! The plugin host: loads the embedded JS runtime (with `pb_hooks`) and the components in
+//! the plugins dir, and routes requests to them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::Engine;
+
+use crate::bindings::types::{ApiError, HttpRequest, HttpResponse, SourceFile};
+use crate::bindings::{Plugin as Bindings, PluginPre};
+use crate::core_api::{CoreError, PluginCore};
+use crate::engine::{load_component, new_engine, start_epoch_ticker, EngineOptions};
+use crate::plugin::{CallFailure, LoadedPlugin, PluginLimits};
+use crate::routes::{Params, RoutePattern};
+use crate::state::State;
+
+/// The QuickJS runtime component built by `plugins/jsvm/build.sh`.
+pub static JSVM_COMPONENT: &[u8] = include_bytes!("../assets/jsvm.wasm");
+
+/// Hooks the server fires so far (the JS runtime accepts registrations for all of them).
+pub const FIRED_HOOKS: &[&str] = &["record-create-request"];
+
+#[derive(Debug, Clone, Default)]
+pub struct HostOptions {
+    /// `pb_hooks`: `*.pb.js` files run by the JS runtime (nothing is loaded if missing).
+    pub hooks_dir: Option<PathBuf>,
+    /// `*.wasm` components implementing `pocketbun:plugin`.
+    pub plugins_dir: Option<PathBuf>,
+    /// Where compiled components are cached (`.cwasm`).
+    pub cache_dir: Option<PathBuf>,
+    pub limits: PluginLimits,
+    pub engine: EngineOptions,
+}
+
+struct RouteEntry {
+    pattern: RoutePattern,
+    plugin: Arc<LoadedPlugin>,
+    route_id: u32,
+}
+
+pub struct RouteMatch<'a> {
+    pub plugin: &'a Arc<LoadedPlugin>,
+    pub route_id: u32,
+    pub params: Params,
+}
+
+/// Why a routed request produced no response of its own.
+#[derive(Debug)]
+pub enum RouteError {
+    /// The plugin returned (or threw) an API error: render it as-is.
+    Api(CoreError),
+    /// The plugin failed (trap, timeout, no instance): a 500 for this request only.
+    Failed(CallFailure),
+}
+
+pub struct PluginHost {
+    pub plugins: Vec<Arc<LoadedPlugin>>,
+    routes: Vec<RouteEntry>,
+    _engine: Engine,
+}
+
+/// `*.pb.js` / `*.pb.ts` files directly in the hooks dir, sorted by name.
+fn hook_files(dir: &Path) -> Result<Vec<SourceFile>, String> {
+    let mut files = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(files),
+        Err(e) => return Err(format!("cannot read hooks dir {}: {e}", dir.display())),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(name.ends_with(".pb.js") || name.ends_with(".pb.ts")) || !entry.path().is_file() {
+            continue;
+        }
+        let content = std::fs::read_to_string(entry.path()).map_err(|e| format!("cannot read {name}: {e}"))?;
+        files.push(SourceFile { name, content });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+fn plugin_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read plugins dir {}: {e}", dir.display())),
+    };
+    let mut out: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "wasm")).collect();
+    out.sort();
+    Ok(out)
+}
+
+fn new_linker(engine: &Engine) -> wasmtime::Result<Linker<State>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    Bindings::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
+
+impl PluginHost {
+    /// Loads everything there is; `None` when there are neither hooks nor plugins.
+    pub async fn load(opts: HostOptions, core: Arc<dyn PluginCore>) -> Result<Option<PluginHost>, String> {
+        let hooks = match &opts.hooks_dir {
+            Some(d) => hook_files(d)?,
+            None => Vec::new(),
+        };
+        let components = match &opts.plugins_dir {
+            Some(d) => plugin_files(d)?,
+            None => Vec::new(),
+        };
+        if hooks.is_empty() && components.is_empty() {
+            return Ok(None);
+        }
+        let engine = new_engine(&opts.engine).map_err(|e| format!("wasm engine: {e:#}"))?;
+        start_epoch_ticker(&engine);
+        let linker = new_linker(&engine).map_err(|e| format!("wasm linker: {e:#}"))?;
+        let mut sources: Vec<(String, Vec<u8>, Vec<SourceFile>)> = Vec::new();
+        if !hooks.is_empty() {
+            sources.push(("pb_hooks".into(), JSVM_COMPONENT.to_vec(), hooks));
+        }
+        for path in components {
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read plugin {}: {e}", path.display()))?;
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            sources.push((name, bytes, Vec::new()));
+        }
+        let mut plugins = Vec::new();
+        for (name, bytes, files) in sources {
+            let started = Instant::now();
+            let component = load_component(&engine, &bytes, opts.cache_dir.as_deref()).map_err(|e| format!("plugin {name}: {e:#}"))?;
+            let compiled = started.elapsed();
+            let pre = linker
+                .instantiate_pre(&component)
+                .and_then(PluginPre::new)
+                .map_err(|e| format!("plugin {name} does not fit the pocketbun:plugin@0.1.0 world: {e:#}"))?;
+            let plugin = LoadedPlugin::start(&name, engine.clone(), pre, core.clone(), files, opts.limits.clone()).await?;
+            // one instance is ready (it produced the manifest); the rest of the pool warms
+            // up in the background so a start is not delayed by ~1 ms per instance
+            let warming = plugin.clone();
+            tokio::spawn(async move {
+                if let Err(e) = warming.prewarm().await {
+                    tracing::warn!(plugin = &*warming.name, "prewarming the instance pool stopped: {e}");
+                }
+            });
+            tracing::info!(
+                plugin = name,
+                routes = plugin.manifest.routes.len(),
+                hooks = plugin.manifest.hooks.len(),
+                "loaded plugin (component ready in {:?}, first instance in {:?})",
+                compiled,
+                started.elapsed() - compiled
+            );
+            for h in plugin.manifest.hooks.iter().filter(|h| !FIRED_HOOKS.contains(&h.name.as_str())) {
+                tracing::warn!(plugin = name, "hook {:?} is registered but PocketBun does not fire it yet", h.name);
+            }
+            for c in &plugin.manifest.crons {
+                tracing::warn!(plugin = name, "cron {:?} is registered but plugin crons are not scheduled yet", c.id);
+            }
+            plugins.push(plugin);
+        }
+        let mut routes = Vec::new();
+        for p in &plugins {
+            for r in &p.manifest.routes {
+                let pattern = RoutePattern::parse(&r.method, &r.path).map_err(|e| format!("plugin {}: {e}", p.name))?;
+                routes.push(RouteEntry { pattern, plugin: p.clone(), route_id: r.id });
+            }
+        }
+        // most specific first; registration order breaks ties
+        routes.sort_by(|a, b| b.pattern.specificity().cmp(&a.pattern.specificity()));
+        Ok(Some(PluginHost { plugins, routes, _engine: engine }))
+    }
+
+    pub fn match_route(&self, method: &str, path: &str) -> Option<RouteMatch<'_>> {
+        self.routes.iter().find_map(|r| {
+            r.pattern.matches(method, path).map(|params| RouteMatch { plugin: &r.plugin, route_id: r.route_id, params })
+        })
+    }
+
+    pub async fn handle_route(m: &RouteMatch<'_>, req: &HttpRequest) -> Result<HttpResponse, RouteError> {
+        match m.plugin.handle_route(m.route_id, req).await {
+            Ok(Ok(res)) => Ok(res),
+            Ok(Err(e)) => Err(RouteError::Api(core_error(e))),
+            Err(f) => {
+                tracing::error!(plugin = &*m.plugin.name, "{} {}: {f}", req.method, req.path);
+                Err(RouteError::Failed(f))
+            }
+        }
+    }
+}
+
+/// A plugin's API error as the server renders it (bad data JSON becomes `{}`).
+pub fn core_error(e: ApiError) -> CoreError {
+    let data = serde_json::from_str(&e.data_json).unwrap_or_default();
+    CoreError { status: e.status, message: e.message, data }
+}

@@ -1,0 +1,200 @@
+//! Per-instance store data and the host side of the WIT imports.
+
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings};
+use crate::bindings::types::{self, ApiError, HttpResponse, LogLevel, SqlValue};
+use crate::core_api::{BoxFuture, CoreError, PluginCore, RecordFilter, SqlParam};
+
+/// The continuation of a hook chain while `handle-hook` runs (see `hooks.next`).
+pub type HookNext = Box<dyn FnMut(Value) -> BoxFuture<Result<Value, CoreError>> + Send>;
+
+/// `$app.store()`: shared by all instances of one plugin.
+#[derive(Default)]
+pub struct KvStore(parking_lot::Mutex<HashMap<String, String>>);
+
+/// Memory and table caps for one instance. Refusing growth (instead of trapping) makes
+/// `memory.grow` fail, so QuickJS raises a catchable "out of memory" error.
+pub struct Limits {
+    pub max_memory_bytes: usize,
+}
+
+impl wasmtime::ResourceLimiter for Limits {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= self.max_memory_bytes)
+    }
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 20_000)
+    }
+}
+
+pub struct State {
+    pub wasi: WasiCtx,
+    pub table: ResourceTable,
+    pub limits: Limits,
+    pub core: Arc<dyn PluginCore>,
+    pub kv: Arc<KvStore>,
+    /// For log lines.
+    pub plugin: Arc<str>,
+    pub hook_next: Option<HookNext>,
+    /// When the running call must stop (checked at every epoch tick).
+    pub deadline: Option<Instant>,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+pub fn api_error(e: CoreError) -> ApiError {
+    ApiError { status: e.status, message: e.message, data_json: Value::Object(e.data).to_string() }
+}
+
+fn bad_json(what: &str, e: serde_json::Error) -> ApiError {
+    api_error(CoreError::new(400, format!("invalid {what} JSON: {e}")))
+}
+
+fn not_implemented(api: &str) -> ApiError {
+    api_error(CoreError::new(501, format!("{api} is not implemented by this PocketBun version")))
+}
+
+fn parse_object(what: &str, json: &str) -> Result<Map<String, Value>, ApiError> {
+    if json.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    serde_json::from_str::<Map<String, Value>>(json).map_err(|e| bad_json(what, e))
+}
+
+fn sql_params(params: Vec<(String, SqlValue)>) -> Vec<(String, SqlParam)> {
+    params
+        .into_iter()
+        .map(|(k, v)| {
+            let p = match v {
+                SqlValue::Null => SqlParam::Null,
+                SqlValue::Integer(i) => SqlParam::Integer(i),
+                SqlValue::Real(f) => SqlParam::Real(f),
+                SqlValue::Text(s) => SqlParam::Text(s),
+                SqlValue::Blob(b) => SqlParam::Blob(b),
+            };
+            (k, p)
+        })
+        .collect()
+}
+
+impl types::Host for State {}
+
+impl records::Host for State {
+    async fn find_by_id(&mut self, collection: String, id: String) -> Result<String, ApiError> {
+        let v = self.core.find_record_by_id(collection, id).await.map_err(api_error)?;
+        Ok(v.to_string())
+    }
+
+    async fn find_by_filter(
+        &mut self,
+        collection: String,
+        filter: String,
+        sort: String,
+        limit: u32,
+        offset: u32,
+        params_json: String,
+    ) -> Result<String, ApiError> {
+        let params = parse_object("filter params", &params_json)?;
+        let q = RecordFilter { collection, filter, sort, limit, offset, params };
+        let list = self.core.find_records_by_filter(q).await.map_err(api_error)?;
+        Ok(Value::Array(list).to_string())
+    }
+
+    async fn save(&mut self, collection: String, record_json: String) -> Result<String, ApiError> {
+        let data = parse_object("record", &record_json)?;
+        let v = self.core.save_record(collection, data).await.map_err(api_error)?;
+        Ok(v.to_string())
+    }
+
+    async fn delete(&mut self, collection: String, id: String) -> Result<(), ApiError> {
+        self.core.delete_record(collection, id).await.map_err(api_error)
+    }
+}
+
+impl collections::Host for State {
+    async fn find(&mut self, name_or_id: String) -> Result<String, ApiError> {
+        let v = self.core.find_collection(name_or_id).await.map_err(api_error)?;
+        Ok(v.to_string())
+    }
+}
+
+impl db::Host for State {
+    async fn query(&mut self, sql: String, params: Vec<(String, SqlValue)>) -> Result<String, ApiError> {
+        let rows = self.core.db_query(sql, sql_params(params)).await.map_err(api_error)?;
+        Ok(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()))
+    }
+
+    async fn exec(&mut self, sql: String, params: Vec<(String, SqlValue)>) -> Result<u64, ApiError> {
+        self.core.db_exec(sql, sql_params(params)).await.map_err(api_error)
+    }
+}
+
+impl hooks::Host for State {
+    async fn next(&mut self, event_json: String) -> Result<String, ApiError> {
+        let event: Value = serde_json::from_str(&event_json).map_err(|e| bad_json("event", e))?;
+        let Some(next) = self.hook_next.as_mut() else {
+            return Err(api_error(CoreError::new(500, "hooks.next called outside of a hook handler")));
+        };
+        let after = next(event).await.map_err(api_error)?;
+        Ok(after.to_string())
+    }
+}
+
+impl log::Host for State {
+    async fn write(&mut self, level: LogLevel, message: String) {
+        let p = &*self.plugin;
+        match level {
+            LogLevel::Debug => tracing::debug!(plugin = p, "{message}"),
+            LogLevel::Info => tracing::info!(plugin = p, "{message}"),
+            LogLevel::Warn => tracing::warn!(plugin = p, "{message}"),
+            LogLevel::Error => tracing::error!(plugin = p, "{message}"),
+        }
+    }
+}
+
+impl settings::Host for State {
+    async fn get(&mut self) -> String {
+        self.core.settings().to_string()
+    }
+}
+
+impl kv::Host for State {
+    async fn get(&mut self, key: String) -> Option<String> {
+        self.kv.0.lock().get(&key).cloned()
+    }
+    async fn set(&mut self, key: String, value: String) {
+        self.kv.0.lock().insert(key, value);
+    }
+    async fn delete(&mut self, key: String) {
+        self.kv.0.lock().remove(&key);
+    }
+}
+
+impl mail::Host for State {
+    async fn send(&mut self, _message_json: String) -> Result<(), ApiError> {
+        Err(not_implemented("mail.send"))
+    }
+}
+
+impl http_client::Host for State {
+    async fn send(
+        &mut self,
+        _method: String,
+        _url: String,
+        _headers: Vec<(String, String)>,
+        _body: Vec<u8>,
+        _timeout_ms: u32,
+    ) -> Result<HttpResponse, ApiError> {
+        Err(not_implemented("http-client.send"))
+    }
+}

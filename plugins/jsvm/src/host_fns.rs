@@ -1,0 +1,128 @@
+//! The WIT imports as plain JS functions on a global `__host` object. The shim wraps them
+//! into PocketBase's API; they take and return strings (JSON) so each host call is one
+//! boundary crossing. A failed import throws `{__hostError: true, status, message, data}`,
+//! which the shim turns into an `ApiError`.
+
+use rquickjs::{Ctx, Function, Object, Result, Value};
+
+use crate::pocketbun::plugin::types::{ApiError, LogLevel, SqlValue};
+use crate::pocketbun::plugin::{collections, db, hooks, kv, log, records, settings};
+
+pub fn install(ctx: &Ctx<'_>) -> Result<()> {
+    let h = Object::new(ctx.clone())?;
+    h.set("recordFindById", Function::new(ctx.clone(), record_find_by_id)?)?;
+    h.set("recordFindByFilter", Function::new(ctx.clone(), record_find_by_filter)?)?;
+    h.set("recordSave", Function::new(ctx.clone(), record_save)?)?;
+    h.set("recordDelete", Function::new(ctx.clone(), record_delete)?)?;
+    h.set("collectionFind", Function::new(ctx.clone(), collection_find)?)?;
+    h.set("dbQuery", Function::new(ctx.clone(), db_query)?)?;
+    h.set("dbExec", Function::new(ctx.clone(), db_exec)?)?;
+    h.set("hookNext", Function::new(ctx.clone(), hook_next)?)?;
+    h.set("log", Function::new(ctx.clone(), log_write)?)?;
+    h.set("settings", Function::new(ctx.clone(), || settings::get())?)?;
+    h.set("kvGet", Function::new(ctx.clone(), |k: String| kv::get(&k))?)?;
+    h.set("kvSet", Function::new(ctx.clone(), |k: String, v: String| kv::set(&k, &v))?)?;
+    h.set("kvDelete", Function::new(ctx.clone(), |k: String| kv::delete(&k))?)?;
+    ctx.globals().set("__host", h)
+}
+
+/// Throws the host error as a plain object the shim recognises.
+fn throw<'js>(ctx: &Ctx<'js>, e: ApiError) -> rquickjs::Error {
+    let build = || -> Result<Value<'js>> {
+        let o = Object::new(ctx.clone())?;
+        o.set("__hostError", true)?;
+        o.set("status", e.status)?;
+        o.set("message", e.message.as_str())?;
+        o.set("data", ctx.json_parse(e.data_json.as_str())?)?;
+        Ok(o.into_value())
+    };
+    match build() {
+        Ok(v) => ctx.throw(v),
+        Err(err) => err,
+    }
+}
+
+fn lift<'js, T>(ctx: &Ctx<'js>, r: std::result::Result<T, ApiError>) -> Result<T> {
+    r.map_err(|e| throw(ctx, e))
+}
+
+fn record_find_by_id<'js>(ctx: Ctx<'js>, collection: String, id: String) -> Result<String> {
+    lift(&ctx, records::find_by_id(&collection, &id))
+}
+
+fn record_find_by_filter<'js>(
+    ctx: Ctx<'js>,
+    collection: String,
+    filter: String,
+    sort: String,
+    limit: u32,
+    offset: u32,
+    params_json: String,
+) -> Result<String> {
+    lift(&ctx, records::find_by_filter(&collection, &filter, &sort, limit, offset, &params_json))
+}
+
+fn record_save<'js>(ctx: Ctx<'js>, collection: String, json: String) -> Result<String> {
+    lift(&ctx, records::save(&collection, &json))
+}
+
+fn record_delete<'js>(ctx: Ctx<'js>, collection: String, id: String) -> Result<()> {
+    lift(&ctx, records::delete(&collection, &id))
+}
+
+fn collection_find<'js>(ctx: Ctx<'js>, name_or_id: String) -> Result<String> {
+    lift(&ctx, collections::find(&name_or_id))
+}
+
+fn hook_next<'js>(ctx: Ctx<'js>, event_json: String) -> Result<String> {
+    lift(&ctx, hooks::next(&event_json))
+}
+
+/// `params` is a plain JS object (`{name: value}`) for the `{:name}` placeholders.
+fn sql_params<'js>(params: Option<Object<'js>>) -> Result<Vec<(String, SqlValue)>> {
+    let Some(params) = params else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for prop in params.props::<String, Value>() {
+        let (k, v) = prop?;
+        out.push((k, sql_value(&v)?));
+    }
+    Ok(out)
+}
+
+fn sql_value(v: &Value<'_>) -> Result<SqlValue> {
+    Ok(if v.is_null() || v.is_undefined() {
+        SqlValue::Null
+    } else if let Some(b) = v.as_bool() {
+        SqlValue::Integer(b as i64)
+    } else if let Some(i) = v.as_int() {
+        SqlValue::Integer(i as i64)
+    } else if let Some(f) = v.as_float() {
+        if f.fract() == 0.0 && f.abs() < 9.0e15 { SqlValue::Integer(f as i64) } else { SqlValue::Real(f) }
+    } else if let Some(s) = v.as_string() {
+        SqlValue::Text(s.to_string()?)
+    } else {
+        // objects/arrays are stored as their JSON text, like PocketBase's json fields
+        let s = v.ctx().json_stringify(v.clone())?.map(|s| s.to_string()).transpose()?.unwrap_or_default();
+        SqlValue::Text(s)
+    })
+}
+
+fn db_query<'js>(ctx: Ctx<'js>, sql: String, params: Option<Object<'js>>) -> Result<String> {
+    let p = sql_params(params)?;
+    lift(&ctx, db::query(&sql, &p))
+}
+
+fn db_exec<'js>(ctx: Ctx<'js>, sql: String, params: Option<Object<'js>>) -> Result<f64> {
+    let p = sql_params(params)?;
+    lift(&ctx, db::exec(&sql, &p)).map(|n| n as f64)
+}
+
+fn log_write(level: String, message: String) {
+    let level = match level.as_str() {
+        "debug" => LogLevel::Debug,
+        "warn" => LogLevel::Warn,
+        "error" => LogLevel::Error,
+        _ => LogLevel::Info,
+    };
+    log::write(level, &message);
+}
