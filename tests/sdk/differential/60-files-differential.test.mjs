@@ -15,7 +15,7 @@ if (SKIP) console.log(`skipping file differential tests: ${SKIP}`);
 
 const IMAGES = new URL('../fixtures/images/', import.meta.url);
 const image = (name) => readFileSync(new URL(name, IMAGES));
-const THUMBS = ['100x100', '50x50t', '50x50b', '100x30f', '0x50', '80x0', '60x40'];
+const THUMBS = ['100x100', '100x20t', '100x20b', '100x30f', '0x50', '80x0', '60x40'];
 const HEADERS = ['content-type', 'content-disposition', 'cache-control', 'content-security-policy', 'accept-ranges', 'content-length', 'x-frame-options'];
 const norm = (s) => (s ?? '').replace(/_[a-z0-9]{10}(\.|$)/g, '_RANDOM$1').replace(/^[a-z0-9]{10}_RANDOM/, 'BASE_RANDOM');
 
