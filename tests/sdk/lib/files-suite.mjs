@@ -150,8 +150,9 @@ export function fileSuite(backend) {
       assert.ok(img.headers.get('last-modified'));
       assert.deepEqual(await bytes(img), image('photo.png'));
 
-      const txt = await fetchFile(rec, rec.doc);
+      const txt = await fetchFile(rec, rec.doc, {}, { headers: { 'Accept-Encoding': 'gzip' } });
       assert.equal(txt.headers.get('content-type'), 'text/plain; charset=utf-8');
+      assert.equal(txt.headers.get('content-encoding'), null, 'files are served uncompressed');
       assert.equal(txt.headers.get('content-disposition'), `attachment; filename="${rec.doc}"`);
       assert.equal(txt.headers.get('content-length'), '10');
 
@@ -227,6 +228,7 @@ export function fileSuite(backend) {
       assert.deepEqual([gif.size.type, gif.size.width, gif.size.height], ['gif', 80, 40]);
       const webp = await thumb(rec.images[3], '100x100');
       assert.deepEqual([webp.size.type, webp.size.width, webp.size.height], ['png', 100, 100]);
+      assert.equal(webp.res.headers.get('content-type'), 'image/png');
     });
 
     it('unlisted sizes and non-images serve the original', async () => {

@@ -129,6 +129,14 @@ pub fn render(original: &[u8], content_type: &str, size: &str) -> Result<Vec<u8>
     Ok(out.into_inner())
 }
 
+/// The stored content type of a thumb: its encoded format (WebP thumbs are PNGs).
+fn thumb_content_type(original: &str) -> &str {
+    match original {
+        "image/jpeg" | "image/jpg" | "image/gif" => original,
+        _ => "image/png",
+    }
+}
+
 struct Pool {
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     workers: tokio::sync::Semaphore,
@@ -172,6 +180,7 @@ pub async fn ensure(
                 let key = thumb_key.clone();
                 tokio::task::spawn_blocking(move || {
                     let bytes = render(&original, &content_type, &size)?;
+                    let content_type = thumb_content_type(&content_type).to_string();
                     let meta = FileMeta { content_type, original_name: String::new() };
                     store.upload(&key, &FileSource::memory(bytes), &meta).map_err(|e| e.to_string())
                 })

@@ -88,7 +88,11 @@ pub fn router(state: ServerState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), request_log::log_requests))
         .layer(middleware::from_fn_with_state(state.clone(), cors_and_security_headers))
-        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .gzip(true)
+                .compress_when(tower_http::compression::Predicate::and(tower_http::compression::DefaultPredicate::new(), NotAFile)),
+        )
         .with_state(state)
 }
 
@@ -173,4 +177,15 @@ async fn cors_and_security_headers(State(state): State<ServerState>, req: Reques
         h.entry(HeaderName::from_static(k)).or_insert(HeaderValue::from_static(v));
     }
     res
+}
+
+/// Record files are served as stored (PocketBase does not compress them; ranges and
+/// Content-Length must describe the stored bytes).
+#[derive(Clone, Copy)]
+struct NotAFile;
+
+impl tower_http::compression::Predicate for NotAFile {
+    fn should_compress<B: axum::body::HttpBody>(&self, response: &axum::http::Response<B>) -> bool {
+        response.extensions().get::<crate::apis::files::NoFrameOptions>().is_none()
+    }
 }
