@@ -3,7 +3,7 @@
 use serde_json::Map;
 use std::sync::Arc;
 
-use super::{record_file_key, storage, thumbs, StoredFile};
+use super::{record_file_key, storage, thumbs, OpenedFile};
 use crate::auth::{authenticate, token::TokenType};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldType, RuleKind};
@@ -15,7 +15,7 @@ use crate::App;
 
 /// A file ready to be served.
 pub struct Download {
-    pub file: StoredFile,
+    pub file: OpenedFile,
     /// The name used in Content-Disposition.
     pub name: String,
 }
@@ -71,32 +71,46 @@ pub async fn find_download(
     let filename = filename.to_string();
     let store = storage(app);
     let key = record_file_key(&collection_id, &record_id, &filename);
-    let original = {
+    let open = |key: String| {
         let store = store.clone();
-        tokio::task::spawn_blocking(move || store.read(&key))
-            .await
-            .map_err(|_| ApiError::internal(""))?
-            .map_err(|e| {
-                tracing::warn!("file read failed: {e}");
-                ApiError::not_found("")
-            })?
-            .ok_or_else(|| ApiError::not_found(""))?
+        async move {
+            tokio::task::spawn_blocking(move || store.open(&key))
+                .await
+                .map_err(|_| ApiError::internal(""))?
+                .map_err(|e| {
+                    tracing::warn!("file read failed: {e}");
+                    ApiError::not_found("")
+                })
+        }
     };
+    let original = open(key.clone()).await?.ok_or_else(|| ApiError::not_found(""))?;
     let Some(size) = thumb.filter(|_| thumbs::IMAGE_CONTENT_TYPES.contains(&original.content_type.as_str())) else {
         return Ok(Download { file: original, name: filename });
     };
     let name = format!("{size}_{filename}");
     let thumb_key = record_file_key(&collection_id, &record_id, &format!("thumbs_{filename}/{name}"));
-    let content = Arc::new(original.content);
-    let ready = thumbs::ensure(store.clone(), content.clone(), original.content_type.clone(), thumb_key.clone(), size).await;
-    if ready {
-        let store2 = store.clone();
-        if let Ok(Ok(Some(file))) = tokio::task::spawn_blocking(move || store2.read(&thumb_key)).await {
+    if let Ok(Some(file)) = open(thumb_key.clone()).await {
+        return Ok(Download { file, name });
+    }
+    // generate it from the original (images are bounded by the field's maxSize)
+    let content_type = original.content_type.clone();
+    let mut reader = original.reader;
+    let content = tokio::task::spawn_blocking(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut buf).map(|_| buf)
+    })
+    .await
+    .map_err(|_| ApiError::internal(""))?
+    .map_err(|_| ApiError::not_found(""))?;
+    let content = Arc::new(content);
+    if thumbs::ensure(store.clone(), content.clone(), content_type.clone(), thumb_key.clone(), size).await {
+        if let Ok(Some(file)) = open(thumb_key).await {
             return Ok(Download { file, name });
         }
     }
-    let content = Arc::try_unwrap(content).unwrap_or_else(|c| c.as_ref().clone());
-    Ok(Download { file: StoredFile { content, ..original }, name: filename })
+    // generation failed: the original after all
+    let original = open(key).await?.ok_or_else(|| ApiError::not_found(""))?;
+    Ok(Download { file: original, name: filename })
 }
 
 /// The (collection id, record id) whose storage holds a view record's file (PocketBase's

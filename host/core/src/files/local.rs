@@ -8,7 +8,7 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use super::{FileMeta, FileSource, FileStorage, StoredFile};
+use super::{FileMeta, FileSource, FileStorage, OpenedFile, StoredFile};
 
 const ATTRS_EXT: &str = ".attrs";
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
@@ -109,20 +109,30 @@ impl FileStorage for LocalStorage {
     }
 
     fn read(&self, key: &str) -> io::Result<Option<StoredFile>> {
+        let Some(mut f) = self.open(key)? else { return Ok(None) };
+        let mut content = Vec::with_capacity(f.size as usize);
+        f.reader.read_to_end(&mut content)?;
+        Ok(Some(StoredFile { content, content_type: f.content_type, modified: f.modified }))
+    }
+
+    fn open(&self, key: &str) -> io::Result<Option<OpenedFile>> {
         let path = self.path_of(key)?;
-        let content = match fs::read(&path) {
-            Ok(c) => c,
+        let file = match fs::File::open(&path) {
+            Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        let modified = fs::metadata(&path)?.modified()?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Ok(None);
+        }
         let content_type = fs::read(attrs_path(&path))
             .ok()
             .and_then(|raw| serde_json::from_slice::<Value>(&raw).ok())
             .and_then(|v| v.get("user.content_type").and_then(Value::as_str).map(str::to_string))
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_string());
-        Ok(Some(StoredFile { content, content_type, modified }))
+        Ok(Some(OpenedFile { reader: Box::new(io::BufReader::with_capacity(64 << 10, file)), size: meta.len(), content_type, modified: meta.modified()? }))
     }
 
     fn delete(&self, key: &str) -> io::Result<()> {

@@ -10,7 +10,7 @@ pub mod names;
 pub mod serve;
 pub mod thumbs;
 
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -33,12 +33,33 @@ pub struct StoredFile {
     pub modified: SystemTime,
 }
 
+/// A readable, seekable stored file.
+pub trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// A stored file opened for streaming (ranges seek instead of loading everything).
+pub struct OpenedFile {
+    pub reader: Box<dyn ReadSeek>,
+    pub size: u64,
+    pub content_type: String,
+    pub modified: SystemTime,
+}
+
 /// A file storage addressed by slash-separated keys (`<collectionId>/<recordId>/<name>`).
 pub trait FileStorage: Send + Sync {
     fn upload(&self, key: &str, content: &FileSource, meta: &FileMeta) -> io::Result<()>;
     /// `Ok(None)` when the key does not exist.
     fn read(&self, key: &str) -> io::Result<Option<StoredFile>>;
     fn exists(&self, key: &str) -> io::Result<bool>;
+    /// Opens a file for streaming; by default it is read whole.
+    fn open(&self, key: &str) -> io::Result<Option<OpenedFile>> {
+        Ok(self.read(key)?.map(|f| OpenedFile {
+            size: f.content.len() as u64,
+            reader: Box::new(io::Cursor::new(f.content)),
+            content_type: f.content_type,
+            modified: f.modified,
+        }))
+    }
     /// Deleting a missing key is not an error.
     fn delete(&self, key: &str) -> io::Result<()>;
     /// Deletes every key under `prefix` (a "directory" ending with `/`).
