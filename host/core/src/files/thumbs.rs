@@ -238,6 +238,44 @@ mod tests {
         assert!(render(b"not an image", t, "10x10").is_err());
     }
 
+    #[tokio::test(flavor = "current_thread")]
+    async fn concurrent_requests_generate_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Counting(super::super::local::LocalStorage, AtomicUsize);
+        impl FileStorage for Counting {
+            fn upload(&self, key: &str, content: &FileSource, meta: &FileMeta) -> std::io::Result<()> {
+                self.1.fetch_add(1, Ordering::SeqCst);
+                self.0.upload(key, content, meta)
+            }
+            fn read(&self, key: &str) -> std::io::Result<Option<super::super::StoredFile>> {
+                self.0.read(key)
+            }
+            fn exists(&self, key: &str) -> std::io::Result<bool> {
+                self.0.exists(key)
+            }
+            fn delete(&self, key: &str) -> std::io::Result<()> {
+                self.0.delete(key)
+            }
+            fn delete_prefix(&self, prefix: &str) -> std::io::Result<()> {
+                self.0.delete_prefix(prefix)
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Counting(super::super::local::LocalStorage::new(dir.path().to_path_buf()), AtomicUsize::new(0)));
+        let original = Arc::new(png(300, 300));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store: Arc<dyn FileStorage> = store.clone();
+                tokio::spawn(ensure(store, original.clone(), "image/png".into(), "c/r/thumbs_a.png/10x10_a.png".into(), "10x10".into()))
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap());
+        }
+        assert_eq!(store.1.load(Ordering::SeqCst), 1);
+        assert_eq!(dims(&store.read("c/r/thumbs_a.png/10x10_a.png").unwrap().unwrap().content), (10, 10));
+    }
+
     /// Writes the 400×200 images the SDK file tests upload (`FIXTURE_DIR=… cargo test -p
     /// pocketbun-core write_sdk_fixture_images -- --ignored`).
     #[test]
