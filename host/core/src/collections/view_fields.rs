@@ -270,6 +270,24 @@ fn parse_query_to_fields(schema: &Schema, query: &str) -> Result<HashMap<String,
     Ok(result)
 }
 
+/// The collection and original field a view column was selected from (PocketBase's
+/// `findSingleViewQueryField`), `None` for expressions and unknown columns.
+pub fn view_field_source(schema: &Schema, view: &Collection, field_name: &str) -> Option<(Arc<Collection>, String)> {
+    let parsed = parse_identifiers(view.view_query()).ok()?;
+    let collections = find_collections_by_identifiers(schema, &parsed.tables);
+    let main_alias = parsed.tables.first().map(|t| t.alias.clone()).unwrap_or_default();
+    let col = parsed.columns.iter().find(|c| c.alias == field_name)?;
+    let parts: Vec<&str> = col.original.split('.').collect();
+    let (name, collection) = match parts.as_slice() {
+        [table, field] => (*field, collections.get(*table)),
+        [field] => (*field, collections.get(&main_alias)),
+        _ => return None,
+    };
+    let collection = collection?;
+    let source = collection.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))?;
+    Some((collection.clone(), source.name.clone()))
+}
+
 /// The suggested field of one select-list column.
 fn column_field(col: &Identifier, collections: &HashMap<String, Arc<Collection>>, main_alias: &str) -> Field {
     if col.alias == "id" {

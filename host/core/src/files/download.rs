@@ -3,7 +3,7 @@
 use serde_json::Map;
 use std::sync::Arc;
 
-use super::{record_file_key, storage, StoredFile};
+use super::{record_file_key, storage, thumbs, OpenedFile};
 use crate::auth::{authenticate, token::TokenType};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{FieldType, RuleKind};
@@ -15,18 +15,18 @@ use crate::App;
 
 /// A file ready to be served.
 pub struct Download {
-    pub file: StoredFile,
+    pub file: OpenedFile,
     /// The name used in Content-Disposition.
     pub name: String,
 }
 
-/// Resolves and reads a record file, applying the protected-file access check. Every failure
-/// is a 404, as in PocketBase.
 /// Thumb size always allowed besides the field's own `thumbs`.
 const DEFAULT_THUMB_SIZE: &str = "100x100";
-/// Originals that can have thumbnails.
-const IMAGE_CONTENT_TYPES: &[&str] = &["image/png", "image/jpg", "image/jpeg", "image/gif", "image/webp"];
+/// PocketBase's limit of nested view collections when resolving a view file.
+const MAX_NESTED_VIEWS: usize = 6;
 
+/// Resolves and reads a record file, applying the protected-file access check and generating
+/// a requested thumbnail on first use. Every failure is a 404, as in PocketBase.
 pub async fn find_download(
     app: &App,
     collection: &str,
@@ -58,37 +58,89 @@ pub async fn find_download(
         }
     }
     let thumb = thumb.filter(|t| *t == DEFAULT_THUMB_SIZE || field.opt_strings("thumbs").iter().any(|s| s == t)).map(str::to_string);
-    let (collection_id, record_id, filename) = (c.id.clone(), rec.id().to_string(), filename.to_string());
-    let store = storage(app);
-    tokio::task::spawn_blocking(move || read_original_or_thumb(store.as_ref(), &collection_id, &record_id, &filename, thumb.as_deref()))
-        .await
-        .map_err(|_| ApiError::internal(""))?
-}
-
-/// Reads the original, or an already generated thumbnail of an image when one was asked for
-/// (thumbnail generation itself is not implemented: the original is served instead).
-fn read_original_or_thumb(
-    store: &dyn super::FileStorage,
-    collection_id: &str,
-    record_id: &str,
-    filename: &str,
-    thumb: Option<&str>,
-) -> ApiResult<Download> {
-    let read = |key: &str| {
-        store.read(key).map_err(|e| {
-            tracing::warn!("file read failed: {e}");
-            ApiError::not_found("")
-        })
+    // files of a view record live with the record it was selected from
+    let (collection_id, record_id) = if c.is_view() {
+        let (schema, view, field_name, name) = (app.schema(), c.clone(), field.name.clone(), filename.to_string());
+        app.data
+            .read(move |conn| Ok(find_view_file_source(conn, &schema, &view, &field_name, &name, 0)))
+            .await?
+            .ok_or_else(|| ApiError::not_found(""))?
+    } else {
+        (c.id.clone(), rec.id().to_string())
     };
-    let original = read(&record_file_key(collection_id, record_id, filename))?.ok_or_else(|| ApiError::not_found(""))?;
-    if let Some(size) = thumb.filter(|_| IMAGE_CONTENT_TYPES.contains(&original.content_type.as_str())) {
-        let name = format!("{size}_{filename}");
-        let key = record_file_key(collection_id, record_id, &format!("thumbs_{filename}/{name}"));
-        if let Ok(Some(file)) = store.read(&key) {
+    let filename = filename.to_string();
+    let store = storage(app);
+    let key = record_file_key(&collection_id, &record_id, &filename);
+    let open = |key: String| {
+        let store = store.clone();
+        async move {
+            tokio::task::spawn_blocking(move || store.open(&key))
+                .await
+                .map_err(|_| ApiError::internal(""))?
+                .map_err(|e| {
+                    tracing::warn!("file read failed: {e}");
+                    ApiError::not_found("")
+                })
+        }
+    };
+    let original = open(key.clone()).await?.ok_or_else(|| ApiError::not_found(""))?;
+    let Some(size) = thumb.filter(|_| thumbs::IMAGE_CONTENT_TYPES.contains(&original.content_type.as_str())) else {
+        return Ok(Download { file: original, name: filename });
+    };
+    let name = format!("{size}_{filename}");
+    let thumb_key = record_file_key(&collection_id, &record_id, &format!("thumbs_{filename}/{name}"));
+    if let Ok(Some(file)) = open(thumb_key.clone()).await {
+        return Ok(Download { file, name });
+    }
+    // generate it from the original (images are bounded by the field's maxSize)
+    let content_type = original.content_type.clone();
+    let mut reader = original.reader;
+    let content = tokio::task::spawn_blocking(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut buf).map(|_| buf)
+    })
+    .await
+    .map_err(|_| ApiError::internal(""))?
+    .map_err(|_| ApiError::not_found(""))?;
+    let content = Arc::new(content);
+    if thumbs::ensure(store.clone(), content.clone(), content_type.clone(), thumb_key.clone(), size).await {
+        if let Ok(Some(file)) = open(thumb_key).await {
             return Ok(Download { file, name });
         }
     }
-    Ok(Download { file: original, name: filename.to_string() })
+    // generation failed: the original after all
+    let original = open(key).await?.ok_or_else(|| ApiError::not_found(""))?;
+    Ok(Download { file: original, name: filename })
+}
+
+/// The (collection id, record id) whose storage holds a view record's file (PocketBase's
+/// `FindRecordByViewFile`): the first source record whose original field contains the name.
+fn find_view_file_source(
+    conn: &rusqlite::Connection,
+    schema: &crate::schema_cache::Schema,
+    view: &crate::model::Collection,
+    field_name: &str,
+    filename: &str,
+    depth: usize,
+) -> Option<(String, String)> {
+    if depth > MAX_NESTED_VIEWS {
+        return None;
+    }
+    let (source, original) = crate::collections::view_fields::view_field_source(schema, view, field_name)?;
+    if source.is_view() {
+        return find_view_file_source(conn, schema, &source, &original, filename, depth + 1);
+    }
+    let multiple = source.field(&original).map(|f| f.opt_i64("maxSelect") > 1).unwrap_or(false);
+    let (table, col) = (crate::db::quote_ident(&source.name), crate::db::quote_ident(&original));
+    let sql = if multiple {
+        format!(
+            "SELECT t.id FROM {table} t WHERE EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.{col}) THEN t.{col} ELSE json_array(t.{col}) END) je WHERE je.value = ?1) LIMIT 1"
+        )
+    } else {
+        format!("SELECT id FROM {table} WHERE {col} = ?1 LIMIT 1")
+    };
+    let id: String = conn.query_row(&sql, [filename], |r| r.get(0)).ok()?;
+    Some((source.id.clone(), id))
 }
 
 /// A short-lived `file` token for protected files (`POST /api/files/token`).

@@ -366,7 +366,15 @@ fn save_with_files(
         Ok(())
     })();
     if result.is_err() {
-        delete_files(storage, &rec.collection.id, rec.id(), &uploaded);
+        let dir_is_ours = rec.is_new()
+            && !uploaded.is_empty()
+            && matches!(persist::find_by_id(conn, &rec.collection, rec.id()), Ok(None));
+        if dir_is_ours {
+            // nothing else can live in a record directory that was never committed
+            let _ = storage.delete_prefix(&files::record_dir(&rec.collection.id, rec.id()));
+        } else {
+            delete_files(storage, &rec.collection.id, rec.id(), &uploaded);
+        }
     }
     result
 }

@@ -366,7 +366,7 @@ mod tests {
     #[test]
     fn uploads_keep_sent_names_and_drop_replaced_files() {
         let mut rec = Record::new(collection());
-        let file = |name: &str| InputFile { original_name: name.into(), content: Arc::new(b"x".to_vec()) };
+        let file = |name: &str| InputFile { original_name: name.into(), content: crate::files::FileSource::memory(b"x".to_vec()) };
         let mut data = body(json!({"docs": ["kept.txt"]}));
         attach_uploads(&mut rec, &mut data, vec![("docs".into(), vec![file("a.txt"), file("b.txt")])]);
         assert_eq!(data["docs"].as_array().map(Vec::len), Some(3));

@@ -6,6 +6,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pocketbun_core::files::download::{find_download, new_file_token};
 use pocketbun_core::files::serve::{self, parse_range};
+use pocketbun_core::files::ReadSeek;
+use std::io::{Read, Seek, SeekFrom};
 use std::time::SystemTime;
 
 use crate::http::context::Ctx;
@@ -40,15 +42,18 @@ pub async fn download(ctx: Ctx, Path((collection, record_id, filename)): Path<(S
     if ctx.headers.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()) == Some(modified.as_str()) {
         return Ok(with_headers(StatusCode::NOT_MODIFIED, headers, Body::empty()));
     }
-    let len = dl.file.content.len() as u64;
+    let len = dl.file.size;
     let range = ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(|r| parse_range(r, len));
     match range {
         Some(Ok((start, end))) => {
-            let part = dl.file.content[start as usize..=end as usize].to_vec();
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
-                headers.insert(header::CONTENT_RANGE, v);
-            }
-            Ok(with_headers(StatusCode::PARTIAL_CONTENT, headers, Body::from(part)))
+            let mut set = |name: header::HeaderName, value: String| {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(name, v);
+                }
+            };
+            set(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"));
+            set(header::CONTENT_LENGTH, (end - start + 1).to_string());
+            Ok(with_headers(StatusCode::PARTIAL_CONTENT, headers, stream_body(dl.file.reader, start, end - start + 1)))
         }
         Some(Err(())) => {
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
@@ -56,8 +61,44 @@ pub async fn download(ctx: Ctx, Path((collection, record_id, filename)): Path<(S
             }
             Ok(with_headers(StatusCode::RANGE_NOT_SATISFIABLE, headers, Body::empty()))
         }
-        None => Ok(with_headers(StatusCode::OK, headers, Body::from(dl.file.content))),
+        None => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            Ok(with_headers(StatusCode::OK, headers, stream_body(dl.file.reader, 0, len)))
+        }
     }
+}
+
+/// Streams `len` bytes from `start` of a stored file, read on the blocking pool in 64 KiB
+/// chunks (a file is never loaded whole).
+fn stream_body(mut reader: Box<dyn ReadSeek>, start: u64, len: u64) -> Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        if start > 0 {
+            if let Err(e) = reader.seek(SeekFrom::Start(start)) {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        }
+        let mut remaining = len;
+        let mut buf = vec![0u8; 64 << 10];
+        while remaining > 0 {
+            let want = remaining.min(buf.len() as u64) as usize;
+            match reader.read(&mut buf[..want]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    remaining -= n as u64;
+                    if tx.blocking_send(Ok(bytes::Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
 }
 
 fn with_headers(status: StatusCode, headers: HeaderMap, body: Body) -> Response {

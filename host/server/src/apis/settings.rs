@@ -34,3 +34,25 @@ pub async fn test_email(ctx: Ctx, body: Body) -> HttpResult {
     pocketbun_core::mail::test_email::send_test_email(&ctx.app, &get("email"), &get("template"), &get("collection")).await?;
     Ok(crate::http::json::no_content())
 }
+
+/// `POST /api/settings/test/s3`: `{"filesystem":"storage"|"backups"}`.
+pub async fn test_s3(ctx: Ctx, body: Body) -> HttpResult {
+    use pocketbun_core::{ApiError, FieldError, ValidationErrors};
+    ctx.require_superuser()?;
+    let input = read_form(&ctx, body).await?;
+    let filesystem = input.get("filesystem").map(pocketbun_core::record::values::to_text).unwrap_or_default();
+    const FAILED: &str = "Failed to test the S3 filesystem.";
+    let mut errs = ValidationErrors::new();
+    if filesystem.is_empty() {
+        errs.add("filesystem", FieldError::required());
+    } else if filesystem != "storage" && filesystem != "backups" {
+        errs.add("filesystem", FieldError::new("validation_in_invalid", "Must be a valid value."));
+    }
+    errs.into_result(FAILED)?;
+    let settings = ctx.app.settings();
+    let s3 = if filesystem == "backups" { &settings["backups"]["s3"] } else { &settings["s3"] };
+    if !s3["enabled"].as_bool().unwrap_or(false) {
+        return Err(ApiError::bad_request(format!("{FAILED} Raw error: \nS3 storage filesystem is not enabled")).into());
+    }
+    Err(ApiError::bad_request(format!("{FAILED} Raw error: \nthe S3 storage backend is not supported by this build")).into())
+}

@@ -4,9 +4,10 @@
 use axum::body::Body;
 use axum::http::HeaderMap;
 use http_body_util::BodyExt;
-use pocketbun_core::files::InputFile;
+use pocketbun_core::files::{FileSource, InputFile};
 use pocketbun_core::ApiError;
 use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// PocketBase's default body limit (32 MiB).
@@ -179,27 +180,121 @@ async fn parse_any(headers: &HeaderMap, body: Body, limit: usize) -> Result<Pars
     }
 }
 
+/// File parts up to this size stay in memory; larger ones are spooled to a temp file while
+/// they stream in, so an upload is never held whole in memory.
+const SPOOL_THRESHOLD: usize = 256 << 10;
+
+/// The body as a byte stream that fails once more than `limit` bytes arrived (after draining
+/// up to [`MAX_DRAIN`] more, so the client still reads the 413).
+fn limited_stream(
+    body: Body,
+    limit: usize,
+    over: Arc<AtomicBool>,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static {
+    futures_util::stream::unfold((body, 0usize, false), move |(mut body, mut seen, done)| {
+        let over = over.clone();
+        async move {
+            if done {
+                return None;
+            }
+            match body.frame().await {
+                None => None,
+                Some(Err(e)) => Some((Err(std::io::Error::other(e.to_string())), (body, seen, true))),
+                Some(Ok(frame)) => {
+                    let chunk = frame.into_data().unwrap_or_default();
+                    seen += chunk.len();
+                    if seen > limit {
+                        over.store(true, Ordering::Relaxed);
+                        drain(&mut body).await;
+                        return Some((Err(std::io::Error::other("body too large")), (body, seen, true)));
+                    }
+                    Some((Ok(chunk), (body, seen, false)))
+                }
+            }
+        }
+    })
+}
+
+async fn drain(body: &mut Body) {
+    let mut drained = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        drained += frame.data_ref().map(|d| d.len()).unwrap_or(0);
+        if drained > MAX_DRAIN {
+            break;
+        }
+    }
+}
+
+/// A file part being received: in memory until it outgrows [`SPOOL_THRESHOLD`].
+enum Spool {
+    Memory(Vec<u8>),
+    File(tokio::io::BufWriter<tokio::fs::File>, tempfile::TempPath, u64),
+}
+
+impl Spool {
+    async fn push(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        if let Spool::Memory(buf) = self {
+            if buf.len() + chunk.len() <= SPOOL_THRESHOLD {
+                buf.extend_from_slice(chunk);
+                return Ok(());
+            }
+            let (file, path) = tempfile::Builder::new().prefix("pocketbun_upload_").tempfile()?.into_parts();
+            let mut w = tokio::io::BufWriter::with_capacity(256 << 10, tokio::fs::File::from_std(file));
+            w.write_all(buf).await?;
+            let size = buf.len() as u64;
+            *self = Spool::File(w, path, size);
+        }
+        if let Spool::File(w, _, size) = self {
+            w.write_all(chunk).await?;
+            *size += chunk.len() as u64;
+        }
+        Ok(())
+    }
+
+    async fn finish(self) -> std::io::Result<FileSource> {
+        use tokio::io::AsyncWriteExt;
+        match self {
+            Spool::Memory(buf) => Ok(FileSource::memory(buf)),
+            Spool::File(mut w, path, size) => {
+                w.flush().await?;
+                Ok(FileSource::Temp { path: Arc::new(path), size })
+            }
+        }
+    }
+}
+
 async fn parse_multipart(content_type: &str, headers: &HeaderMap, body: Body, limit: usize) -> Result<ParsedBody, BodyError> {
     let boundary = multer::parse_boundary(content_type).map_err(|_| BodyError::Malformed(INVALID_MULTIPART))?;
-    let bytes = read_bytes(headers, body, limit).await?;
-    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
-    let mut mp = multer::Multipart::new(stream, boundary);
+    let declared = headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        let mut body = body;
+        drain(&mut body).await;
+        return Err(BodyError::TooLarge);
+    }
+    let over = Arc::new(AtomicBool::new(false));
+    let mut mp = multer::Multipart::new(limited_stream(body, limit, over.clone()), boundary);
+    let fail = |over: &AtomicBool| if over.load(Ordering::Relaxed) { BodyError::TooLarge } else { BodyError::Malformed(INVALID_MULTIPART) };
     let mut data = Map::new();
     let mut files: Vec<(String, Vec<InputFile>)> = vec![];
     let mut payloads = vec![];
-    while let Some(field) = mp.next_field().await.map_err(|_| BodyError::Malformed(INVALID_MULTIPART))? {
+    while let Some(mut field) = mp.next_field().await.map_err(|_| fail(&over))? {
         let name = field.name().unwrap_or_default().to_string();
         // like Go's multipart reader, a part with an empty filename is a plain value
         if let Some(file_name) = field.file_name().filter(|n| !n.is_empty()).map(str::to_string) {
-            let content = field.bytes().await.map_err(|_| BodyError::Malformed(INVALID_MULTIPART))?;
-            let input = InputFile { original_name: file_name, content: Arc::new(content.to_vec()) };
+            let mut spool = Spool::Memory(Vec::new());
+            while let Some(chunk) = field.chunk().await.map_err(|_| fail(&over))? {
+                spool.push(&chunk).await.map_err(|_| BodyError::Malformed("Failed to read the request body."))?;
+            }
+            let content = spool.finish().await.map_err(|_| BodyError::Malformed("Failed to read the request body."))?;
+            let input = InputFile { original_name: file_name, content };
             match files.iter_mut().find(|(k, _)| *k == name) {
                 Some((_, list)) => list.push(input),
                 None => files.push((name, vec![input])),
             }
             continue;
         }
-        let text = field.text().await.map_err(|_| BodyError::Malformed(INVALID_MULTIPART))?;
+        let text = field.text().await.map_err(|_| fail(&over))?;
         if name == "@jsonPayload" {
             payloads.push(text);
         } else {

@@ -42,6 +42,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/health", get(apis::health::health))
         .route("/api/settings", get(apis::settings::get).patch(apis::settings::patch))
         .route("/api/settings/test/email", post(apis::settings::test_email))
+        .route("/api/settings/test/s3", post(apis::settings::test_s3))
         .route("/api/sql", post(apis::sql::run))
         .route("/api/logs", get(apis::logs::list).delete(apis::logs::delete_all))
         .route("/api/logs/stats", get(apis::logs::stats))
@@ -87,7 +88,11 @@ pub fn router(state: ServerState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), request_log::log_requests))
         .layer(middleware::from_fn_with_state(state.clone(), cors_and_security_headers))
-        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .gzip(true)
+                .compress_when(tower_http::compression::Predicate::and(tower_http::compression::DefaultPredicate::new(), NotAFile)),
+        )
         .with_state(state)
 }
 
@@ -195,4 +200,15 @@ async fn cors_and_security_headers(State(state): State<ServerState>, req: Reques
         h.entry(HeaderName::from_static(k)).or_insert(HeaderValue::from_static(v));
     }
     res
+}
+
+/// Record files are served as stored (PocketBase does not compress them; ranges and
+/// Content-Length must describe the stored bytes).
+#[derive(Clone, Copy)]
+struct NotAFile;
+
+impl tower_http::compression::Predicate for NotAFile {
+    fn should_compress<B: axum::body::HttpBody>(&self, response: &axum::http::Response<B>) -> bool {
+        response.extensions().get::<crate::apis::files::NoFrameOptions>().is_none()
+    }
 }

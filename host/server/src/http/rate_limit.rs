@@ -49,7 +49,7 @@ pub fn labels_for(app: &pocketbun_core::App, method: &Method, path: &str) -> (Ve
         .or_else(|| {
             let rest = path.strip_prefix("/api/files/")?;
             let coll = rest.split('/').next()?;
-            (method == Method::GET && rest.split('/').count() == 3).then_some((coll, ("GET /files", &["file"][..])))
+            ((method == Method::GET || method == Method::HEAD) && rest.split('/').count() == 3).then_some((coll, ("GET /files", &["file"][..])))
         });
     let Some((coll, (pattern, tags))) = scoped else { return (generic, None) };
     let Some(c) = app.schema().find(coll) else { return (generic, None) };
