@@ -14,6 +14,7 @@ pub mod fields_picker;
 pub mod logs;
 pub mod files;
 pub mod mail;
+pub mod query;
 pub mod model;
 pub mod ratelimit;
 pub mod record;

@@ -92,11 +92,11 @@ fn expand_key(
             }
         }
     }
-    let Some(mut rels) = fetch_viewable(conn, &target.collection, req, &ids)? else { return Ok(()) };
+    let Some(mut rels) = fetch_viewable(conn, schema, &target.collection, req, &ids)? else { return Ok(()) };
     if !subtree.is_empty() {
         expand_level(conn, schema, req, &mut rels, subtree, level + 1);
     }
-    mark_managed(conn, &target.collection, req, &mut rels)?;
+    mark_managed(conn, schema, &target.collection, req, &mut rels)?;
     let by_id: IndexMap<String, Value> = rels.iter().map(|r| (r.id().to_string(), r.to_json(visibility_for(req, r)))).collect();
     for r in records.iter_mut() {
         // the key is present (maybe empty) whenever an expand was attempted
@@ -163,7 +163,7 @@ fn has_single_column_unique_index(c: &Collection, column: &str) -> bool {
 
 /// The records with the given ids that the requester may view (context `expand`); `None`
 /// when the collection's records are superusers-only.
-fn fetch_viewable(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, ids: &[String]) -> ApiResult<Option<Vec<Record>>> {
+fn fetch_viewable(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, ids: &[String]) -> ApiResult<Option<Vec<Record>>> {
     if ids.is_empty() {
         return Ok(Some(vec![]));
     }
@@ -182,7 +182,7 @@ fn fetch_viewable(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, ids
     let marks: Vec<String> = ids.iter().map(|id| q.params.bind(id.clone())).collect();
     q.conditions.push(format!("{}.`id` IN ({})", quote_ident(&c.name), marks.join(",")));
     if let Some(rule) = rule {
-        super::service::add_rule_condition(&mut q, c, &expand_req, &rule, "e")?;
+        super::service::add_rule_condition(&mut q, schema, c, &expand_req, &rule, "e")?;
     }
     Ok(Some(q.run(conn, c)?.items))
 }
