@@ -33,22 +33,7 @@ pub fn json_extract(column: &str, path: &str, pb_path: &str) -> String {
 /// Whether a single-column UNIQUE index on `column` exists among `indexes`
 /// (PocketBase's `dbutils.FindSingleColumnUniqueIndex`).
 pub fn has_single_column_unique_index(indexes: &[String], column: &str) -> bool {
-    indexes.iter().any(|idx| {
-        let upper = idx.to_ascii_uppercase();
-        let head = upper.split('(').next().unwrap_or_default();
-        if !head.contains("UNIQUE") {
-            return false;
-        }
-        let (Some(start), Some(end)) = (idx.find('('), idx.rfind(')')) else { return false };
-        if end <= start {
-            return false;
-        }
-        let cols: Vec<&str> = idx[start + 1..end].split(',').collect();
-        if cols.len() != 1 {
-            return false;
-        }
-        let name = cols[0].split_whitespace().next().unwrap_or_default();
-        let name = name.trim_matches(|c| matches!(c, '`' | '"' | '[' | ']' | '\''));
-        name.eq_ignore_ascii_case(column)
+    indexes.iter().filter_map(|i| crate::schema::index::ParsedIndex::parse(i)).any(|idx| {
+        idx.unique && idx.columns.len() == 1 && idx.columns[0].name.eq_ignore_ascii_case(column)
     })
 }
