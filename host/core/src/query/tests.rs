@@ -166,3 +166,40 @@ fn owner_rule_uses_the_relation_index() {
     let p = plan(&c);
     assert!(p.contains("USING INDEX idx_author"), "{p}");
 }
+
+fn body_request(body: serde_json::Value) -> RequestInfo {
+    let serde_json::Value::Object(m) = body else { unreachable!() };
+    RequestInfo { body: m, ..Default::default() }
+}
+
+#[test]
+fn body_changed_expands_to_isset_and_compare() {
+    let c = compile(Some("@request.body.title:changed = false"), "", "", &body_request(json!({"title": "x"})), false);
+    assert_eq!(c.conditions, vec!["(((TRUE = 1 AND :t0 IS NOT `posts`.`title`)) IS 0)"]);
+    // on a plain field the modifier is ignored, as in PocketBase
+    let plain = compile(Some("title:changed = false"), "", "", &body_request(json!({})), false);
+    assert_eq!(plain.conditions, vec!["`posts`.`title` = 0"]);
+}
+
+#[test]
+fn body_relation_and_each() {
+    let req = body_request(json!({"author": "u1", "tags": ["go", "js"]}));
+    let c = compile(Some("@request.body.author.name = 'a' && @request.body.tags:each ?= 'go'"), "", "", &req, false);
+    assert!(c.joins[0].starts_with("LEFT JOIN `users` `__data_users_author` ON `__data_users_author`.`id` IN (:t"), "{:?}", c.joins);
+    assert!(c.joins[1].starts_with("LEFT JOIN json_each(:t"), "{:?}", c.joins);
+    assert!(c.params.0.iter().any(|(_, v)| format!("{v:?}").contains(r#"[\"go\",\"js\"]"#)), "{:?}", c.params);
+}
+
+#[test]
+fn invalid_paths_are_errors() {
+    let s = schema();
+    let posts = s.find("posts").unwrap();
+    let req = RequestInfo::default();
+    for bad in ["title.x = 1", "nope = 1", "title:bogus = 1", "@request.foo = 1", "@collection.nope.id = 1", "a.b.c.d.e.f.g.h = 1"] {
+        let mut q = QueryCompiler::new(&s, &posts, &req, "t");
+        assert!(q.add_rule(bad).is_err(), "{bad}");
+    }
+    // unknown @request fields are NULL, not errors
+    let mut q = QueryCompiler::new(&s, &posts, &req, "t");
+    q.add_rule("@request.body.nope.x = 1 && @request.auth.whatever = 1").unwrap();
+}
