@@ -301,8 +301,9 @@ impl<'a> Lexer<'a> {
     }
 
     /// Decodes the escape whose backslash and first char (`c`) were already read.
-    /// Known escapes: `\\ \' \" \n \r \t \b \f \v \a \xHH \uHHHH \UHHHHHHHH`; anything else
-    /// (e.g. `\%`, `\_`, `\d`) is kept verbatim, backslash included.
+    /// Known escapes: `\\ \' \" \n \r \t \f \v \a \xHH \uHHHH \UHHHHHHHH`; anything else
+    /// (e.g. `\%`, `\_`, `\d`, and `\b`: PocketBase 0.40 matches `'a\b'` against a literal
+    /// backslash) is kept verbatim, backslash included.
     fn decode_escape(&mut self, c: char, out: &mut String) {
         let simple = match c {
             '\\' => Some('\\'),
@@ -311,7 +312,6 @@ impl<'a> Lexer<'a> {
             'n' => Some('\n'),
             'r' => Some('\r'),
             't' => Some('\t'),
-            'b' => Some('\u{8}'),
             'f' => Some('\u{c}'),
             'v' => Some('\u{b}'),
             'a' => Some('\u{7}'),

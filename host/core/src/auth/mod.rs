@@ -230,17 +230,10 @@ pub mod form {
 pub async fn record_matches_rule(app: &App, rec: &Record, req: &crate::record::rules::RequestInfo, rule: &str) -> crate::ApiResult<bool> {
     use crate::record::query::RecordQuery;
     let c = rec.collection.clone();
-    let compiled = crate::record::rules::compile_condition(&c, req, rule, true, "a")
-        .map_err(|e| {
-            tracing::debug!("rule error: {e}");
-            crate::ApiError::bad_request("")
-        })?;
     let mut q = RecordQuery::default();
     let p = q.params.bind(rec.id().to_string());
     q.conditions.push(format!("{}.`id` = {p}", crate::db::quote_ident(&c.name)));
-    q.conditions.push(compiled.sql);
-    q.joins = compiled.joins;
-    q.params.extend(compiled.params);
+    crate::record::service::add_rule_condition(&mut q, &app.schema(), &c, req, rule, "a")?;
     Ok(app.data.read(move |conn| q.first(conn, &c)).await?.is_some())
 }
 

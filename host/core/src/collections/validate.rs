@@ -628,7 +628,7 @@ fn check_rules(ctx: &ValidationContext, c: &Collection, original: Option<&Collec
 
 fn check_rule(_ctx: &ValidationContext, c: &Collection, rule: Option<&str>) -> Option<FieldError> {
     let rule = rule.filter(|r| !r.is_empty())?;
-    crate::record::rules::check_rule_syntax(c, rule)
+    crate::record::rules::check_rule_syntax(_ctx.schema, c, rule)
         .err()
         .map(|e| FieldError::new("validation_invalid_rule", format!("Invalid rule. Raw error: {}", raw_error(&e.message))))
 }

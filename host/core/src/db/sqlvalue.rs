@@ -24,6 +24,18 @@ impl SqlParams {
     pub fn extend(&mut self, other: SqlParams) {
         self.0.extend(other.0);
     }
+    /// Only the values whose placeholder occurs in `sql` (a statement may use a subset).
+    pub fn refs_used_in(&self, sql: &str) -> Vec<(&str, &dyn ToSql)> {
+        self.0
+            .iter()
+            .filter(|(k, _)| {
+                sql.match_indices(k.as_str()).any(|(i, _)| {
+                    !sql[i + k.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                })
+            })
+            .map(|(k, v)| (k.as_str(), v as &dyn ToSql))
+            .collect()
+    }
     pub fn as_refs(&self) -> Vec<(&str, &dyn ToSql)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v as &dyn ToSql)).collect()
     }

@@ -1,6 +1,7 @@
 //! `?expand=`: attaching related records (direct relations and `coll_via_field` back-relations)
 //! to records, each fetched with its collection's viewRule.
 
+use std::collections::HashMap;
 use indexmap::IndexMap;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
@@ -19,7 +20,7 @@ use crate::schema_cache::Schema;
 /// PocketBase expands at most 6 nested levels.
 const MAX_NESTED: usize = 6;
 /// Back-relations expand at most this many records per record.
-const MAX_BACK_RELATIONS: i64 = 1000;
+const MAX_BACK_RELATIONS: usize = 1000;
 
 /// Expand paths merged into a tree: `a.b,a.c,d` → `{a: {b, c}, d}`.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -92,11 +93,11 @@ fn expand_key(
             }
         }
     }
-    let Some(mut rels) = fetch_viewable(conn, &target.collection, req, &ids)? else { return Ok(()) };
+    let Some(mut rels) = fetch_viewable(conn, schema, &target.collection, req, &ids)? else { return Ok(()) };
     if !subtree.is_empty() {
         expand_level(conn, schema, req, &mut rels, subtree, level + 1);
     }
-    mark_managed(conn, &target.collection, req, &mut rels)?;
+    mark_managed(conn, schema, &target.collection, req, &mut rels)?;
     let by_id: IndexMap<String, Value> = rels.iter().map(|r| (r.id().to_string(), r.to_json(visibility_for(req, r)))).collect();
     for r in records.iter_mut() {
         // the key is present (maybe empty) whenever an expand was attempted
@@ -132,9 +133,10 @@ fn resolve_target(
     let Some(field) = back.field(field_name).filter(|f| f.kind == FieldType::Relation && f.opt_str("collectionId") == collection.id) else {
         return Ok(None);
     };
+    let parent_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+    let mut by_parent = back_relation_ids(conn, &back, field, &parent_ids)?;
     for r in records.iter_mut() {
-        let ids = back_relation_ids(conn, &back, field, r.id())?;
-        if !ids.is_empty() {
+        if let Some(ids) = by_parent.remove(r.id()) {
             r.values.insert(key.to_string(), Value::from(ids));
         }
     }
@@ -142,17 +144,33 @@ fn resolve_target(
     Ok(Some(RelationTarget { name: key.to_string(), collection: back, multiple }))
 }
 
-fn back_relation_ids(conn: &Connection, back: &Collection, field: &Field, id: &str) -> ApiResult<Vec<String>> {
-    let col = quote_ident(&field.name);
-    let condition = if field.is_multiple() {
-        format!("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid({col}) THEN {col} ELSE json_array({col}) END) je WHERE je.value = ?1)")
-    } else {
-        format!("{col} = ?1")
-    };
-    let sql = format!("SELECT id FROM {} WHERE {condition} LIMIT {MAX_BACK_RELATIONS}", quote_ident(&back.name));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let ids = stmt.query_map([id], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-    Ok(ids)
+/// Ids of the `back` records pointing at each parent through `field` (at most
+/// `MAX_BACK_RELATIONS` per parent, in insertion order), loaded with one query per chunk of parents.
+fn back_relation_ids(conn: &Connection, back: &Collection, field: &Field, parents: &[String]) -> ApiResult<HashMap<String, Vec<String>>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    let col = format!("b.{}", quote_ident(&field.name));
+    let order = if back.is_view() { String::new() } else { " ORDER BY b._rowid_".to_string() };
+    for chunk in parents.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let sql = if field.is_multiple() {
+            format!(
+                "SELECT b.id, je.value FROM {} b, json_each(CASE WHEN json_valid({col}) THEN {col} ELSE json_array({col}) END) je WHERE je.value IN ({marks}){order}",
+                quote_ident(&back.name)
+            )
+        } else {
+            format!("SELECT b.id, {col} FROM {} b WHERE {col} IN ({marks}){order}", quote_ident(&back.name))
+        };
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(chunk.iter()))?;
+        while let Some(row) = rows.next()? {
+            let (id, parent): (String, String) = (row.get(0)?, row.get(1)?);
+            let ids = out.entry(parent).or_default();
+            if ids.len() < MAX_BACK_RELATIONS && !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn has_single_column_unique_index(c: &Collection, column: &str) -> bool {
@@ -163,7 +181,7 @@ fn has_single_column_unique_index(c: &Collection, column: &str) -> bool {
 
 /// The records with the given ids that the requester may view (context `expand`); `None`
 /// when the collection's records are superusers-only.
-fn fetch_viewable(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, ids: &[String]) -> ApiResult<Option<Vec<Record>>> {
+fn fetch_viewable(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, ids: &[String]) -> ApiResult<Option<Vec<Record>>> {
     if ids.is_empty() {
         return Ok(Some(vec![]));
     }
@@ -182,7 +200,7 @@ fn fetch_viewable(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, ids
     let marks: Vec<String> = ids.iter().map(|id| q.params.bind(id.clone())).collect();
     q.conditions.push(format!("{}.`id` IN ({})", quote_ident(&c.name), marks.join(",")));
     if let Some(rule) = rule {
-        super::service::add_rule_condition(&mut q, c, &expand_req, &rule, "e")?;
+        super::service::add_rule_condition(&mut q, schema, c, &expand_req, &rule, "e")?;
     }
     Ok(Some(q.run(conn, c)?.items))
 }

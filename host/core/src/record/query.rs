@@ -67,9 +67,9 @@ impl RecordQuery {
             sql.push_str(&self.order_by.join(", "));
         }
         sql.push_str(&format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page));
-        let params = self.params.as_refs();
         let mut items = vec![];
         {
+            let params = self.params.refs_used_in(&sql);
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(params.as_slice())?;
             while let Some(row) = rows.next()? {
@@ -82,6 +82,7 @@ impl RecordQuery {
             let table = quote_ident(&c.name);
             let count_expr = if c.is_view() { format!("{table}.id") } else { format!("{table}._rowid_") };
             let count_sql = format!("SELECT COUNT(DISTINCT {count_expr}){from_where}");
+            let params = self.params.refs_used_in(&count_sql);
             let total: i64 = conn.prepare_cached(&count_sql)?.query_row(params.as_slice(), |r| r.get(0))?;
             (total, (total + per_page - 1) / per_page)
         };

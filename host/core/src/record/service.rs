@@ -9,7 +9,8 @@ use std::sync::Arc;
 use super::expand::{expand_records, ExpandTree};
 use super::persist;
 use super::query::{ListResult, RecordQuery};
-use super::rules::{compile_condition, compile_sort, RequestInfo};
+use super::rules::RequestInfo;
+use crate::query::{CompiledQuery, QueryCompiler};
 use super::validate::validate_record;
 use super::values::{to_sql, to_string_list};
 use super::write::{apply_values, attach_uploads, check_auth_form, prepare_insert, prepare_update, resolve_modifiers, WriteAccess};
@@ -60,24 +61,24 @@ fn rule_for<'c>(c: &'c Collection, kind: RuleKind, req: &RequestInfo) -> ApiResu
     }
 }
 
-/// Adds an API rule: rules may reference hidden fields.
-pub(crate) fn add_rule_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str) -> ApiResult<()> {
-    add_condition(q, c, req, src, prefix, true)
+fn bad_filter(e: pocketbun_filter::FilterError) -> ApiError {
+    tracing::debug!("filter error: {e}");
+    ApiError::bad_request("")
 }
 
-/// Adds a client filter: only superusers may reference hidden fields.
-fn add_filter_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str) -> ApiResult<()> {
-    add_condition(q, c, req, src, prefix, req.is_superuser())
-}
-
-fn add_condition(q: &mut RecordQuery, c: &Collection, req: &RequestInfo, src: &str, prefix: &str, allow_hidden: bool) -> ApiResult<()> {
-    let compiled = compile_condition(c, req, src, allow_hidden, prefix).map_err(|e| {
-        tracing::debug!("filter error: {e}");
-        ApiError::bad_request("")
-    })?;
-    q.conditions.push(compiled.sql);
+/// Adds the compiled joins, conditions, order and values to a query.
+pub(crate) fn apply_compiled(q: &mut RecordQuery, compiled: CompiledQuery) {
+    q.conditions.extend(compiled.conditions);
     q.joins.extend(compiled.joins);
+    q.order_by.extend(compiled.order_by);
     q.params.extend(compiled.params);
+}
+
+/// Adds an API rule: rules may reference hidden fields.
+pub(crate) fn add_rule_condition(q: &mut RecordQuery, schema: &Schema, c: &Collection, req: &RequestInfo, src: &str, prefix: &str) -> ApiResult<()> {
+    let mut qc = QueryCompiler::new(schema, c, req, prefix);
+    qc.add_rule(src).map_err(bad_filter)?;
+    apply_compiled(q, qc.finish().map_err(bad_filter)?);
     Ok(())
 }
 
@@ -95,7 +96,7 @@ pub fn record_json(req: &RequestInfo, rec: &Record) -> Value {
 
 /// Ids of `records` the requester manages through the collection's manageRule (their
 /// emails are shown regardless of `emailVisibility`).
-fn managed_ids(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, ids: &[String]) -> ApiResult<HashSet<String>> {
+fn managed_ids(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, ids: &[String]) -> ApiResult<HashSet<String>> {
     let Some(rule) = c.rule(RuleKind::Manage).filter(|r| !r.trim().is_empty()) else { return Ok(HashSet::new()) };
     if !c.is_auth() || req.auth.is_none() || ids.is_empty() {
         return Ok(HashSet::new());
@@ -103,18 +104,18 @@ fn managed_ids(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, ids: &
     let mut q = RecordQuery { per_page: ids.len() as i64, skip_total: true, ..Default::default() };
     let marks: Vec<String> = ids.iter().map(|id| q.params.bind(id.clone())).collect();
     q.conditions.push(format!("{}.`id` IN ({})", quote_ident(&c.name), marks.join(",")));
-    if add_rule_condition(&mut q, c, req, rule, "m").is_err() {
+    if add_rule_condition(&mut q, schema, c, req, rule, "m").is_err() {
         return Ok(HashSet::new());
     }
     Ok(q.run(conn, c)?.items.iter().map(|r| r.id().to_string()).collect())
 }
 
-pub(crate) fn mark_managed(conn: &Connection, c: &Arc<Collection>, req: &RequestInfo, records: &mut [Record]) -> ApiResult<()> {
+pub(crate) fn mark_managed(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, records: &mut [Record]) -> ApiResult<()> {
     if req.is_superuser() || !c.is_auth() {
         return Ok(());
     }
     let ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
-    let managed = managed_ids(conn, c, req, &ids)?;
+    let managed = managed_ids(conn, schema, c, req, &ids)?;
     for r in records.iter_mut() {
         r.ignore_email_visibility = managed.contains(r.id());
     }
@@ -131,26 +132,24 @@ pub async fn list(app: &App, c: Arc<Collection>, req: RequestInfo, p: ListParams
         }
     }
     let mut q = RecordQuery { page: p.page, per_page: p.per_page, skip_total: p.skip_total, ..Default::default() };
+    let schema = app.schema();
+    let mut qc = QueryCompiler::new(&schema, &c, &req, "f");
     if let Some(rule) = &rule {
-        add_rule_condition(&mut q, &c, &req, rule, "r")?;
+        qc.add_rule(rule).map_err(bad_filter)?;
     }
+    // hidden fields are searchable only by superusers
+    qc.set_allow_hidden(req.is_superuser());
     if !p.filter.trim().is_empty() {
-        add_filter_condition(&mut q, &c, &req, &p.filter, "f")?;
+        qc.add_filter(&p.filter).map_err(bad_filter)?;
     }
     if !p.sort.trim().is_empty() {
-        let (order, joins, params) = compile_sort(&c, &req, &p.sort, req.is_superuser()).map_err(|e| {
-            tracing::debug!("sort error: {e}");
-            ApiError::bad_request("")
-        })?;
-        q.order_by = order;
-        q.joins.extend(joins);
-        q.params.extend(params);
+        qc.add_sort(&p.sort).map_err(bad_filter)?;
     }
-    let schema = app.schema();
+    apply_compiled(&mut q, qc.finish().map_err(bad_filter)?);
     app.data
         .read(move |conn| {
             let mut res = q.run(conn, &c)?;
-            mark_managed(conn, &c, &req, &mut res.items)?;
+            mark_managed(conn, &schema, &c, &req, &mut res.items)?;
             expand_from_query(conn, &schema, &req, &mut res.items);
             Ok(res)
         })
@@ -163,7 +162,7 @@ async fn find_with_rule(app: &App, c: &Arc<Collection>, req: &RequestInfo, id: &
     let p = q.params.bind(id.to_string());
     q.conditions.push(format!("{}.`id` = {p}", quote_ident(&c.name)));
     if let Some(rule) = rule {
-        add_rule_condition(&mut q, c, req, rule, "r")?;
+        add_rule_condition(&mut q, &app.schema(), c, req, rule, "r")?;
     }
     let c2 = c.clone();
     app.data.read(move |conn| q.first(conn, &c2)).await
@@ -176,7 +175,7 @@ pub async fn view(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -> 
     app.data
         .read(move |conn| {
             let mut records = [rec];
-            mark_managed(conn, &c, &req, &mut records)?;
+            mark_managed(conn, &schema, &c, &req, &mut records)?;
             expand_from_query(conn, &schema, &req, &mut records);
             let [rec] = records;
             Ok(rec)
@@ -221,12 +220,10 @@ fn base_access(req: &RequestInfo) -> WriteAccess {
 /// Evaluates a rule against a record that is not stored yet: the record's values are
 /// exposed through a CTE named like a renamed copy of the collection (so `@collection`
 /// references to the real table still work), as PocketBase does.
-fn unsaved_record_matches(conn: &Connection, rec: &Record, req: &RequestInfo, rule: &str) -> ApiResult<bool> {
-    let suffix = format!("__pb_create__{}", crate::util::random_string(6, crate::util::LOWER_ALPHANUMERIC));
-    let mut dummy = (*rec.collection).clone();
-    dummy.id.push_str(&suffix);
-    dummy.name.push_str(&suffix);
-    let compiled = compile_condition(&dummy, req, rule, true, "r").map_err(|e| {
+fn unsaved_record_matches(conn: &Connection, schema: &Schema, rec: &Record, req: &RequestInfo, rule: &str) -> ApiResult<bool> {
+    let cte = format!("{}__pb_create__{}", rec.collection.name, crate::util::random_string(6, crate::util::LOWER_ALPHANUMERIC));
+    let mut qc = QueryCompiler::new(schema, &rec.collection, req, "r").with_base_alias(&cte, &cte);
+    let compiled = qc.add_rule(rule).and_then(|_| qc.finish()).map_err(|e| {
         tracing::debug!("rule error: {e}");
         ApiError::bad_request(CREATE_FAILED)
     })?;
@@ -237,12 +234,12 @@ fn unsaved_record_matches(conn: &Connection, rec: &Record, req: &RequestInfo, ru
         selects.push(format!("{name} AS {}", quote_ident(&f.name)));
         params.push(name, to_sql(f, rec.get(&f.name)));
     }
-    let table = quote_ident(&dummy.name);
+    let table = quote_ident(&cte);
     let sql = format!(
-        "WITH {table} AS (SELECT {}) SELECT 1 FROM {table} {table} {} WHERE ({}) LIMIT 1",
+        "WITH {table} AS (SELECT {}) SELECT 1 FROM {table} {table} {} WHERE {} LIMIT 1",
         selects.join(", "),
         compiled.joins.join(" "),
-        compiled.sql
+        compiled.conditions.iter().map(|c| format!("({c})")).collect::<Vec<_>>().join(" AND ")
     );
     let refs = params.as_refs();
     let mut stmt = conn.prepare(&sql).map_err(|e| {
@@ -253,11 +250,11 @@ fn unsaved_record_matches(conn: &Connection, rec: &Record, req: &RequestInfo, ru
 }
 
 /// Whether `rec` (stored) matches `rule` for the requester.
-fn stored_record_matches(conn: &Connection, rec: &Record, req: &RequestInfo, rule: &str) -> bool {
+fn stored_record_matches(conn: &Connection, schema: &Schema, rec: &Record, req: &RequestInfo, rule: &str) -> bool {
     let mut q = RecordQuery::default();
     let p = q.params.bind(rec.id().to_string());
     q.conditions.push(format!("{}.`id` = {p}", quote_ident(&rec.collection.name)));
-    if add_rule_condition(&mut q, &rec.collection, req, rule, "m").is_err() {
+    if add_rule_condition(&mut q, schema, &rec.collection, req, rule, "m").is_err() {
         return false;
     }
     matches!(q.first(conn, &rec.collection), Ok(Some(_)))
@@ -292,16 +289,17 @@ pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: 
             dummy.values.insert("verified".into(), Value::Bool(false));
         }
         let (req2, manage) = (req.clone(), manage_rule(&c, &req));
+        let schema2 = app.schema();
         let (allowed, manager) = app
             .data
             .read(move |conn| {
                 if let Some(rule) = &rule {
-                    if !unsaved_record_matches(conn, &dummy, &req2, rule)? {
+                    if !unsaved_record_matches(conn, &schema2, &dummy, &req2, rule)? {
                         return Ok((false, false));
                     }
                 }
                 let manager = match &manage {
-                    Some(m) => unsaved_record_matches(conn, &dummy, &req2, m).unwrap_or(false),
+                    Some(m) => unsaved_record_matches(conn, &schema2, &dummy, &req2, m).unwrap_or(false),
                     None => false,
                 };
                 Ok((true, manager))
@@ -442,8 +440,8 @@ pub async fn update(app: &App, c: Arc<Collection>, mut req: RequestInfo, id: &st
     apply_values(&mut rec, &body, access);
     if !access.manager {
         if let Some(m) = manage_rule(&c, &req) {
-            let (probe, req2) = (stored.clone(), req.clone());
-            access.manager = app.data.read(move |conn| Ok(stored_record_matches(conn, &probe, &req2, &m))).await?;
+            let (probe, req2, schema2) = (stored.clone(), req.clone(), app.schema());
+            access.manager = app.data.read(move |conn| Ok(stored_record_matches(conn, &schema2, &probe, &req2, &m))).await?;
         }
     }
     check_auth_form(&rec, &body, access).into_result(UPDATE_FAILED)?;
@@ -524,6 +522,9 @@ pub async fn can_access(app: &App, rec: Arc<Record>, req: RequestInfo, rule: Opt
     match rule {
         None => false,
         Some(r) if r.trim().is_empty() => true,
-        Some(r) => app.data.read(move |conn| Ok(stored_record_matches(conn, &rec, &req, &r))).await.unwrap_or(false),
+        Some(r) => {
+            let schema = app.schema();
+            app.data.read(move |conn| Ok(stored_record_matches(conn, &schema, &rec, &req, &r))).await.unwrap_or(false)
+        }
     }
 }
