@@ -31,6 +31,15 @@ export const SHAPES = {
     confirmed_at: p.verified ? '2020-01-02T03:04:05Z' : null,
   }),
   facebook: (p) => ({ id: p.id, name: p.name, email: p.email, picture: { data: { url: p.avatar } } }),
+  yandex: (p) => ({
+    id: p.id, real_name: p.name, login: p.username, default_email: p.email, is_avatar_empty: !p.avatar, default_avatar_id: 'av42',
+  }),
+  gitea: (p) => ({ id: Number(p.id), full_name: p.name, login: p.username, avatar_url: p.avatar, active: true }),
+  spotify: (p) => ({ id: p.id, display_name: p.name, images: p.avatar ? [{ url: p.avatar }] : [] }),
+  strava: (p) => {
+    const [firstname, ...rest] = p.name.split(' ');
+    return { id: Number(p.id), firstname, lastname: rest.join(' '), username: p.username, profile: p.avatar };
+  },
   apple: (p, clientId) => {
     const now = Math.floor(Date.now() / 1000);
     return {
@@ -49,6 +58,9 @@ export function expectedUser(provider, p) {
     case 'apple': return { ...base, name: '', username: '', avatarURL: '' };
     case 'discord': return { ...base, avatarURL: p.avatar ? `https://cdn.discordapp.com/avatars/${p.id}/abc123.png` : '' };
     case 'facebook': return { ...base, username: '', email: p.email };
+    case 'yandex': return { ...base, email: p.email, avatarURL: p.avatar ? 'https://avatars.yandex.net/get-yapic/av42/islands-200' : '' };
+    case 'spotify': return { ...base, username: '', email: '' };
+    case 'strava': return { ...base, email: '' };
     default: return base;
   }
 }
@@ -91,7 +103,7 @@ export async function startOAuth2Mock() {
           // a failing user lookup is an id_token for another client
           out.id_token = signJwt(SHAPES.apple(entry.person, entry.failUser ? 'another-client' : entry.clientId));
         }
-        if (entry.provider === 'github') {
+        if (entry.provider === 'github' || entry.provider === 'gitea') {
           // GitHub answers form-encoded unless asked for JSON
           return send(200, new URLSearchParams({ access_token: access, token_type: 'bearer', scope: 'read:user,user:email' }).toString(),
             'application/x-www-form-urlencoded');

@@ -1,4 +1,4 @@
-//! OAuth2 providers (auth.md §6): a data-driven registry of PocketBase's provider names with
+//! OAuth2 providers (auth.md §6): a data-driven registry of PocketBase's providers with
 //! their default endpoints, scopes, PKCE flag, display name, list order and logo, plus the
 //! per-provider mapping of the user info JSON to an [`AuthUser`].
 //!
@@ -29,6 +29,10 @@ pub enum Kind {
     Discord,
     Gitlab,
     Facebook,
+    Yandex,
+    Gitea,
+    Spotify,
+    Strava,
 }
 
 /// The built-in defaults of one provider name.
@@ -162,6 +166,54 @@ static SPECS: &[Spec] = &[
         user_info_url: "https://discord.com/api/users/@me",
         logo: logo!("#5865f2", "D"),
         kind: Kind::Discord,
+    },
+    Spec {
+        name: "yandex",
+        display_name: "Yandex",
+        order: 4,
+        pkce: true,
+        scopes: &["login:email", "login:avatar", "login:info"],
+        auth_url: "https://oauth.yandex.com/authorize",
+        token_url: "https://oauth.yandex.com/token",
+        user_info_url: "https://login.yandex.ru/info",
+        logo: logo!("#fc3f1d", "Y"),
+        kind: Kind::Yandex,
+    },
+    Spec {
+        name: "gitea",
+        display_name: "Gitea/Forgejo",
+        order: 11,
+        pkce: true,
+        scopes: &["read:user", "user:email"],
+        auth_url: "https://gitea.com/login/oauth/authorize",
+        token_url: "https://gitea.com/login/oauth/access_token",
+        user_info_url: "https://gitea.com/api/v1/user",
+        logo: logo!("#609926", "G"),
+        kind: Kind::Gitea,
+    },
+    Spec {
+        name: "spotify",
+        display_name: "Spotify",
+        order: 21,
+        pkce: true,
+        scopes: &["user-read-private"],
+        auth_url: "https://accounts.spotify.com/authorize",
+        token_url: "https://accounts.spotify.com/api/token",
+        user_info_url: "https://api.spotify.com/v1/me",
+        logo: logo!("#1ed760", "S"),
+        kind: Kind::Spotify,
+    },
+    Spec {
+        name: "strava",
+        display_name: "Strava",
+        order: 25,
+        pkce: true,
+        scopes: &["profile:read_all"],
+        auth_url: "https://www.strava.com/oauth/authorize",
+        token_url: "https://www.strava.com/api/v3/oauth/token",
+        user_info_url: "https://www.strava.com/api/v3/athlete",
+        logo: logo!("#fc4c02", "S"),
+        kind: Kind::Strava,
     },
     oidc("oidc"),
     oidc("oidc2"),
@@ -365,7 +417,7 @@ mod tests {
     #[test]
     fn list_order() {
         let names: Vec<String> = provider_list().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
-        assert_eq!(names, ["apple", "google", "microsoft", "facebook", "github", "gitlab", "discord", "oidc", "oidc2", "oidc3"]);
+        assert_eq!(names, ["apple", "google", "microsoft", "yandex", "facebook", "github", "gitlab", "gitea", "discord", "spotify", "strava", "oidc", "oidc2", "oidc3"]);
     }
 
     #[test]

@@ -244,6 +244,49 @@ impl Provider {
                     Some(v) => return Err(format!("json: cannot unmarshal {v} into picture.data.url")),
                 };
             }
+            Kind::Yandex => {
+                u.id = f_str(&raw, "id")?;
+                u.name = f_str(&raw, "real_name")?;
+                u.username = f_str(&raw, "login")?;
+                u.email = f_str(&raw, "default_email")?;
+                let avatar = f_str(&raw, "default_avatar_id")?;
+                if !f_bool(&raw, "is_avatar_empty")? {
+                    u.avatar_url = format!("https://avatars.yandex.net/get-yapic/{avatar}/islands-200");
+                }
+            }
+            Kind::Gitea => {
+                let id = f_i64(&raw, "id")?;
+                u.name = f_str(&raw, "full_name")?;
+                u.username = f_str(&raw, "login")?;
+                u.avatar_url = f_str(&raw, "avatar_url")?;
+                if !f_bool(&raw, "active")? {
+                    return Err("user account is not active".into());
+                }
+                u.id = id.to_string();
+                u.email = self.github_primary_email(token).await?;
+            }
+            Kind::Spotify => {
+                u.id = f_str(&raw, "id")?;
+                u.name = f_str(&raw, "display_name")?;
+                u.avatar_url = match raw.get("images") {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::Array(a)) => match a.first().and_then(|i| i.get("url")) {
+                        None | Some(Value::Null) => String::new(),
+                        Some(Value::String(s)) => s.clone(),
+                        Some(v) => return Err(format!("json: cannot unmarshal {v} into images.url")),
+                    },
+                    Some(v) => return Err(format!("json: cannot unmarshal {v} into images")),
+                };
+            }
+            Kind::Strava => {
+                let id = f_i64(&raw, "id")?;
+                u.name = format!("{} {}", f_str(&raw, "firstname")?, f_str(&raw, "lastname")?);
+                u.username = f_str(&raw, "username")?;
+                u.avatar_url = f_str(&raw, "profile")?;
+                if id != 0 {
+                    u.id = id.to_string();
+                }
+            }
             Kind::Microsoft => {
                 u.id = f_str(&raw, "id")?;
                 u.name = f_str(&raw, "displayName")?;
