@@ -36,6 +36,19 @@ export const SHAPES = {
   }),
   gitea: (p) => ({ id: Number(p.id), full_name: p.name, login: p.username, avatar_url: p.avatar, active: true }),
   spotify: (p) => ({ id: p.id, display_name: p.name, images: p.avatar ? [{ url: p.avatar }] : [] }),
+  box: (p) => ({ id: p.id, name: p.name, login: p.email, avatar_url: p.avatar, status: 'active' }),
+  wakatime: (p) => ({
+    data: {
+      id: p.id, display_name: p.name, username: p.username, email: p.email, photo: p.avatar, photo_public: true,
+      is_email_confirmed: p.verified,
+    },
+  }),
+  livechat: (p) => ({ account_id: p.id, name: p.name, email: p.email, email_verified: p.verified, avatar_url: p.avatar }),
+  kakao: (p) => ({
+    id: Number(p.id),
+    properties: { nickname: p.username, profile_image: p.avatar },
+    kakao_account: { email: p.email, is_email_valid: true, is_email_verified: p.verified },
+  }),
   strava: (p) => {
     const [firstname, ...rest] = p.name.split(' ');
     return { id: Number(p.id), firstname, lastname: rest.join(' '), username: p.username, profile: p.avatar };
@@ -61,6 +74,9 @@ export function expectedUser(provider, p) {
     case 'yandex': return { ...base, email: p.email, avatarURL: p.avatar ? 'https://avatars.yandex.net/get-yapic/av42/islands-200' : '' };
     case 'spotify': return { ...base, username: '', email: '' };
     case 'strava': return { ...base, email: '' };
+    case 'box': return { ...base, username: '', email: p.email };
+    case 'livechat': return { ...base, username: '' };
+    case 'kakao': return { ...base, name: '' };
     default: return base;
   }
 }

@@ -33,6 +33,10 @@ pub enum Kind {
     Gitea,
     Spotify,
     Strava,
+    Box,
+    Wakatime,
+    Livechat,
+    Kakao,
 }
 
 /// The built-in defaults of one provider name.
@@ -214,6 +218,54 @@ static SPECS: &[Spec] = &[
         user_info_url: "https://www.strava.com/api/v3/athlete",
         logo: logo!("#fc4c02", "S"),
         kind: Kind::Strava,
+    },
+    Spec {
+        name: "kakao",
+        display_name: "Kakao",
+        order: 14,
+        pkce: true,
+        scopes: &["account_email", "profile_nickname", "profile_image"],
+        auth_url: "https://kauth.kakao.com/oauth/authorize",
+        token_url: "https://kauth.kakao.com/oauth/token",
+        user_info_url: "https://kapi.kakao.com/v2/user/me",
+        logo: logo!("#fee500", "K"),
+        kind: Kind::Kakao,
+    },
+    Spec {
+        name: "box",
+        display_name: "Box",
+        order: 20,
+        pkce: true,
+        scopes: &["root_readonly"],
+        auth_url: "https://account.box.com/api/oauth2/authorize",
+        token_url: "https://api.box.com/oauth2/token",
+        user_info_url: "https://api.box.com/2.0/users/me",
+        logo: logo!("#0061d5", "B"),
+        kind: Kind::Box,
+    },
+    Spec {
+        name: "wakatime",
+        display_name: "WakaTime",
+        order: 26,
+        pkce: true,
+        scopes: &["email"],
+        auth_url: "https://wakatime.com/oauth/authorize",
+        token_url: "https://wakatime.com/oauth/token",
+        user_info_url: "https://wakatime.com/api/v1/users/current",
+        logo: logo!("#2f2f2f", "W"),
+        kind: Kind::Wakatime,
+    },
+    Spec {
+        name: "livechat",
+        display_name: "LiveChat",
+        order: 27,
+        pkce: true,
+        scopes: &[],
+        auth_url: "https://accounts.livechat.com/",
+        token_url: "https://accounts.livechat.com/token",
+        user_info_url: "https://accounts.livechat.com/v2/accounts/me",
+        logo: logo!("#ff5100", "L"),
+        kind: Kind::Livechat,
     },
     oidc("oidc"),
     oidc("oidc2"),
@@ -417,7 +469,10 @@ mod tests {
     #[test]
     fn list_order() {
         let names: Vec<String> = provider_list().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
-        assert_eq!(names, ["apple", "google", "microsoft", "yandex", "facebook", "github", "gitlab", "gitea", "discord", "spotify", "strava", "oidc", "oidc2", "oidc3"]);
+        assert_eq!(names, [
+                "apple", "google", "microsoft", "yandex", "facebook", "github", "gitlab", "gitea", "discord", "kakao", "box", "spotify",
+                "strava", "wakatime", "livechat", "oidc", "oidc2", "oidc3"
+            ]);
     }
 
     #[test]

@@ -70,6 +70,14 @@ fn f_i64(m: &Map<String, Value>, key: &str) -> Result<i64, String> {
     }
 }
 
+fn f_obj(m: &Map<String, Value>, key: &str) -> Result<Map<String, Value>, String> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(o)) => Ok(o.clone()),
+        Some(v) => Err(format!("json: cannot unmarshal {v} into field {key} of type object")),
+    }
+}
+
 fn f_bool(m: &Map<String, Value>, key: &str) -> Result<bool, String> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(false),
@@ -285,6 +293,50 @@ impl Provider {
                 u.avatar_url = f_str(&raw, "profile")?;
                 if id != 0 {
                     u.id = id.to_string();
+                }
+            }
+            Kind::Box => {
+                u.id = f_str(&raw, "id")?;
+                u.name = f_str(&raw, "name")?;
+                u.avatar_url = f_str(&raw, "avatar_url")?;
+                // Box requires a verified email for OAuth authorization
+                u.email = f_str(&raw, "login")?;
+                let status = f_str(&raw, "status")?;
+                if status != "active" {
+                    return Err(format!("Box user account is not active (status: {status:?})"));
+                }
+            }
+            Kind::Wakatime => {
+                let d = f_obj(&raw, "data")?;
+                u.id = f_str(&d, "id")?;
+                u.name = f_str(&d, "display_name")?;
+                u.username = f_str(&d, "username")?;
+                let (email, photo) = (f_str(&d, "email")?, f_str(&d, "photo")?);
+                if f_bool(&d, "is_email_confirmed")? {
+                    u.email = email;
+                }
+                if f_bool(&d, "photo_public")? {
+                    u.avatar_url = photo;
+                }
+            }
+            Kind::Livechat => {
+                u.id = f_str(&raw, "account_id")?;
+                u.name = f_str(&raw, "name")?;
+                u.avatar_url = f_str(&raw, "avatar_url")?;
+                let email = f_str(&raw, "email")?;
+                if f_bool(&raw, "email_verified")? {
+                    u.email = email;
+                }
+            }
+            Kind::Kakao => {
+                let props = f_obj(&raw, "properties")?;
+                let account = f_obj(&raw, "kakao_account")?;
+                u.id = f_i64(&raw, "id")?.to_string();
+                u.username = f_str(&props, "nickname")?;
+                u.avatar_url = f_str(&props, "profile_image")?;
+                let email = f_str(&account, "email")?;
+                if f_bool(&account, "is_email_valid")? && f_bool(&account, "is_email_verified")? {
+                    u.email = email;
                 }
             }
             Kind::Microsoft => {
