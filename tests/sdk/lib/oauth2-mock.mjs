@@ -49,6 +49,19 @@ export const SHAPES = {
     properties: { nickname: p.username, profile_image: p.avatar },
     kakao_account: { email: p.email, is_email_valid: true, is_email_verified: p.verified },
   }),
+  twitch: (p) => ({
+    data: [{ id: p.id, login: p.username, display_name: p.name, email: p.email, profile_image_url: p.avatar }],
+  }),
+  patreon: (p) => ({
+    data: {
+      id: p.id,
+      attributes: { email: p.email, full_name: p.name, vanity: p.username, image_url: p.avatar, is_email_verified: p.verified },
+    },
+  }),
+  trakt: (p) => ({
+    user: { username: p.username, name: p.name, ids: { slug: p.username, uuid: p.id }, images: { avatar: { full: p.avatar } } },
+  }),
+  mailcow: (p) => ({ id: p.id, username: `${p.username}@mail.test`, email: p.email, full_name: p.name, active: 1 }),
   strava: (p) => {
     const [firstname, ...rest] = p.name.split(' ');
     return { id: Number(p.id), firstname, lastname: rest.join(' '), username: p.username, profile: p.avatar };
@@ -77,6 +90,9 @@ export function expectedUser(provider, p) {
     case 'box': return { ...base, username: '', email: p.email };
     case 'livechat': return { ...base, username: '' };
     case 'kakao': return { ...base, name: '' };
+    case 'twitch': return { ...base, email: p.email };
+    case 'trakt': return { ...base, email: '' };
+    case 'mailcow': return { ...base, avatarURL: '', email: p.email };
     default: return base;
   }
 }
@@ -137,6 +153,10 @@ export async function startOAuth2Mock() {
           { email: `other-${entry.person.email}`, verified: true, primary: false },
           { email: entry.person.email, verified: entry.person.verified, primary: true },
         ]);
+      }
+      if (entry.provider === 'twitch' && req.headers['client-id'] !== entry.clientId) return send(400, { error: 'missing Client-Id' });
+      if (entry.provider === 'trakt' && (req.headers['trakt-api-key'] !== entry.clientId || req.headers['trakt-api-version'] !== '2')) {
+        return send(400, { error: 'missing trakt headers' });
       }
       if (url.pathname === '/userinfo') return send(200, SHAPES[entry.provider](entry.person, entry.clientId));
       return send(404, { error: 'not found' });

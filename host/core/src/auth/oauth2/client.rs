@@ -126,9 +126,18 @@ impl Provider {
 
     /// GET with the access token; errors for status ≥ 400.
     pub(super) async fn get_with_token(&self, url: &str, token: &Token) -> Result<(u16, Vec<u8>), String> {
-        let res = http()
-            .get(url)
-            .header("Authorization", token.auth_header())
+        let mut req = http().get(url).header("Authorization", token.auth_header());
+        match self.spec.kind {
+            super::Kind::Twitch => req = req.header("Client-Id", &self.client_id),
+            super::Kind::Trakt => {
+                req = req
+                    .header("Content-type", "application/json")
+                    .header("trakt-api-key", &self.client_id)
+                    .header("trakt-api-version", "2")
+            }
+            _ => {}
+        }
+        let res = req
             .send()
             .await
             .map_err(|e| e.to_string())?;

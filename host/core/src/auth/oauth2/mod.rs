@@ -37,6 +37,10 @@ pub enum Kind {
     Wakatime,
     Livechat,
     Kakao,
+    Twitch,
+    Patreon,
+    Trakt,
+    Mailcow,
 }
 
 /// The built-in defaults of one provider name.
@@ -267,6 +271,54 @@ static SPECS: &[Spec] = &[
         logo: logo!("#ff5100", "L"),
         kind: Kind::Livechat,
     },
+    Spec {
+        name: "trakt",
+        display_name: "Trakt",
+        order: 22,
+        pkce: true,
+        scopes: &[],
+        auth_url: "https://trakt.tv/oauth/authorize",
+        token_url: "https://api.trakt.tv/oauth/token",
+        user_info_url: "https://api.trakt.tv/users/settings",
+        logo: logo!("#ed1c24", "T"),
+        kind: Kind::Trakt,
+    },
+    Spec {
+        name: "twitch",
+        display_name: "Twitch",
+        order: 23,
+        pkce: true,
+        scopes: &["user:read:email"],
+        auth_url: "https://id.twitch.tv/oauth2/authorize",
+        token_url: "https://id.twitch.tv/oauth2/token",
+        user_info_url: "https://api.twitch.tv/helix/users",
+        logo: logo!("#9146ff", "T"),
+        kind: Kind::Twitch,
+    },
+    Spec {
+        name: "patreon",
+        display_name: "Patreon",
+        order: 24,
+        pkce: true,
+        scopes: &["identity", "identity[email]"],
+        auth_url: "https://www.patreon.com/oauth2/authorize",
+        token_url: "https://www.patreon.com/api/oauth2/token",
+        user_info_url: "https://www.patreon.com/api/oauth2/v2/identity?fields%5Buser%5D=full_name,email,vanity,image_url,is_email_verified",
+        logo: logo!("#000000", "P"),
+        kind: Kind::Patreon,
+    },
+    Spec {
+        name: "mailcow",
+        display_name: "mailcow",
+        order: 28,
+        pkce: true,
+        scopes: &["profile"],
+        auth_url: "",
+        token_url: "",
+        user_info_url: "",
+        logo: logo!("#0a6ebd", "m"),
+        kind: Kind::Mailcow,
+    },
     oidc("oidc"),
     oidc("oidc2"),
     oidc("oidc3"),
@@ -471,7 +523,7 @@ mod tests {
         let names: Vec<String> = provider_list().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
         assert_eq!(names, [
                 "apple", "google", "microsoft", "yandex", "facebook", "github", "gitlab", "gitea", "discord", "kakao", "box", "spotify",
-                "strava", "wakatime", "livechat", "oidc", "oidc2", "oidc3"
+                "trakt", "twitch", "patreon", "strava", "wakatime", "livechat", "mailcow", "oidc", "oidc2", "oidc3"
             ]);
     }
 

@@ -339,6 +339,55 @@ impl Provider {
                     u.email = email;
                 }
             }
+            Kind::Twitch => {
+                let first = match raw.get("data") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::Array(a)) => a.first().cloned(),
+                    Some(v) => return Err(format!("json: cannot unmarshal {v} into field data")),
+                };
+                let Some(Value::Object(d)) = first else { return Err("failed to fetch AuthUser data".into()) };
+                u.id = f_str(&d, "id")?;
+                u.name = f_str(&d, "display_name")?;
+                u.username = f_str(&d, "login")?;
+                u.email = f_str(&d, "email")?;
+                u.avatar_url = f_str(&d, "profile_image_url")?;
+            }
+            Kind::Patreon => {
+                let d = f_obj(&raw, "data")?;
+                let a = f_obj(&d, "attributes")?;
+                u.id = f_str(&d, "id")?;
+                u.username = f_str(&a, "vanity")?;
+                u.name = f_str(&a, "full_name")?;
+                u.avatar_url = f_str(&a, "image_url")?;
+                let email = f_str(&a, "email")?;
+                if f_bool(&a, "is_email_verified")? {
+                    u.email = email;
+                }
+            }
+            Kind::Trakt => {
+                let user = f_obj(&raw, "user")?;
+                let ids = f_obj(&user, "ids")?;
+                let avatar = f_obj(&f_obj(&user, "images")?, "avatar")?;
+                u.id = f_str(&ids, "uuid")?;
+                u.username = f_str(&user, "username")?;
+                u.name = f_str(&user, "name")?;
+                u.avatar_url = f_str(&avatar, "full")?;
+            }
+            Kind::Mailcow => {
+                let active = match raw.get("active") {
+                    None | Some(Value::Null) => 0,
+                    Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
+                    Some(v) => return Err(format!("json: cannot unmarshal {v} into field active of type int")),
+                };
+                if active != 1 {
+                    return Err("the mailcow user is not active".into());
+                }
+                u.id = f_str(&raw, "id")?;
+                u.name = f_str(&raw, "full_name")?;
+                let username = f_str(&raw, "username")?;
+                u.username = username.split('@').next().unwrap_or_default().to_string();
+                u.email = f_str(&raw, "email")?;
+            }
             Kind::Microsoft => {
                 u.id = f_str(&raw, "id")?;
                 u.name = f_str(&raw, "displayName")?;
