@@ -62,6 +62,10 @@ export const SHAPES = {
     user: { username: p.username, name: p.name, ids: { slug: p.username, uuid: p.id }, images: { avatar: { full: p.avatar } } },
   }),
   mailcow: (p) => ({ id: p.id, username: `${p.username}@mail.test`, email: p.email, full_name: p.name, active: 1 }),
+  notion: (p) => ({
+    object: 'user', id: 'bot-id', type: 'bot',
+    bot: { owner: { type: 'user', user: { id: p.id, name: p.name, avatar_url: p.avatar, person: { email: p.email } } } },
+  }),
   strava: (p) => {
     const [firstname, ...rest] = p.name.split(' ');
     return { id: Number(p.id), firstname, lastname: rest.join(' '), username: p.username, profile: p.avatar };
@@ -92,6 +96,7 @@ export function expectedUser(provider, p) {
     case 'kakao': return { ...base, name: '' };
     case 'twitch': return { ...base, email: p.email };
     case 'trakt': return { ...base, email: '' };
+    case 'notion': return { ...base, username: '', email: p.email };
     case 'mailcow': return { ...base, avatarURL: '', email: p.email };
     default: return base;
   }
@@ -154,6 +159,7 @@ export async function startOAuth2Mock() {
           { email: entry.person.email, verified: entry.person.verified, primary: true },
         ]);
       }
+      if (entry.provider === 'notion' && req.headers['notion-version'] !== '2022-06-28') return send(400, { error: 'missing Notion-Version' });
       if (entry.provider === 'twitch' && req.headers['client-id'] !== entry.clientId) return send(400, { error: 'missing Client-Id' });
       if (entry.provider === 'trakt' && (req.headers['trakt-api-key'] !== entry.clientId || req.headers['trakt-api-version'] !== '2')) {
         return send(400, { error: 'missing trakt headers' });

@@ -14,13 +14,13 @@ const IS_POCKETBASE = basename(pocketbunBin()) === 'pocketbase';
 
 const PROVIDERS = [
   'oidc', 'oidc2', 'google', 'github', 'microsoft', 'apple', 'discord', 'gitlab', 'facebook', 'yandex', 'gitea', 'spotify', 'strava',
-  'box', 'wakatime', 'livechat', 'kakao', 'twitch', 'patreon', 'trakt', 'mailcow',
+  'box', 'wakatime', 'livechat', 'kakao', 'twitch', 'patreon', 'trakt', 'mailcow', 'notion',
 ];
 const DISPLAY = {
   oidc: 'OIDC', oidc2: 'OIDC', google: 'Google', github: 'GitHub', microsoft: 'Microsoft', apple: 'Apple',
   discord: 'Discord', gitlab: 'GitLab', facebook: 'Facebook', yandex: 'Yandex', gitea: 'Gitea/Forgejo', spotify: 'Spotify',
   strava: 'Strava', box: 'Box', wakatime: 'WakaTime', livechat: 'LiveChat', kakao: 'Kakao',
-  twitch: 'Twitch', patreon: 'Patreon', trakt: 'Trakt', mailcow: 'mailcow',
+  twitch: 'Twitch', patreon: 'Patreon', trakt: 'Trakt', mailcow: 'mailcow', notion: 'Notion',
 };
 const shapeOf = (p) => (p.startsWith('oidc') ? 'oidc' : p);
 
@@ -123,7 +123,7 @@ for (const provider of PROVIDERS) {
       assert.ok(p.authURL.startsWith(`${mock.base}/authorize?client_id=client-id&code_challenge=${p.codeChallenge}&code_challenge_method=S256&`), p.authURL);
       assert.ok(p.authURL.endsWith(`&state=${p.state}&redirect_uri=`), p.authURL);
       assert.equal(p.authURL.includes('response_mode=form_post'), provider === 'apple');
-      assert.ok(p.authURL.includes(['livechat', 'trakt'].includes(provider) ? '&response_type=code&state=' : '&response_type=code&scope='), p.authURL);
+      assert.ok(p.authURL.includes(['livechat', 'trakt', 'notion'].includes(provider) ? '&response_type=code&state=' : '&response_type=code&scope='), p.authURL);
       assert.deepEqual(Object.keys(methods).sort(), ['mfa', 'oauth2', 'otp', 'password']);
     });
 

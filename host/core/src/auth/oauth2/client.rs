@@ -129,6 +129,7 @@ impl Provider {
         let mut req = http().get(url).header("Authorization", token.auth_header());
         match self.spec.kind {
             super::Kind::Twitch => req = req.header("Client-Id", &self.client_id),
+            super::Kind::Notion => req = req.header("Notion-Version", "2022-06-28"),
             super::Kind::Trakt => {
                 req = req
                     .header("Content-type", "application/json")

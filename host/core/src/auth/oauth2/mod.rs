@@ -41,6 +41,7 @@ pub enum Kind {
     Patreon,
     Trakt,
     Mailcow,
+    Notion,
 }
 
 /// The built-in defaults of one provider name.
@@ -234,6 +235,18 @@ static SPECS: &[Spec] = &[
         user_info_url: "https://kapi.kakao.com/v2/user/me",
         logo: logo!("#fee500", "K"),
         kind: Kind::Kakao,
+    },
+    Spec {
+        name: "notion",
+        display_name: "Notion",
+        order: 17,
+        pkce: true,
+        scopes: &[],
+        auth_url: "https://api.notion.com/v1/oauth/authorize",
+        token_url: "https://api.notion.com/v1/oauth/token",
+        user_info_url: "https://api.notion.com/v1/users/me",
+        logo: logo!("#000000", "N"),
+        kind: Kind::Notion,
     },
     Spec {
         name: "box",
@@ -522,7 +535,7 @@ mod tests {
     fn list_order() {
         let names: Vec<String> = provider_list().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
         assert_eq!(names, [
-                "apple", "google", "microsoft", "yandex", "facebook", "github", "gitlab", "gitea", "discord", "kakao", "box", "spotify",
+                "apple", "google", "microsoft", "yandex", "facebook", "github", "gitlab", "gitea", "discord", "kakao", "notion", "box", "spotify",
                 "trakt", "twitch", "patreon", "strava", "wakatime", "livechat", "mailcow", "oidc", "oidc2", "oidc3"
             ]);
     }

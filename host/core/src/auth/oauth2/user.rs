@@ -373,6 +373,13 @@ impl Provider {
                 u.name = f_str(&user, "name")?;
                 u.avatar_url = f_str(&avatar, "full")?;
             }
+            Kind::Notion => {
+                let user = f_obj(&f_obj(&f_obj(&raw, "bot")?, "owner")?, "user")?;
+                u.id = f_str(&user, "id")?;
+                u.name = f_str(&user, "name")?;
+                u.email = f_str(&f_obj(&user, "person")?, "email")?;
+                u.avatar_url = f_str(&user, "avatar_url")?;
+            }
             Kind::Mailcow => {
                 let active = match raw.get("active") {
                     None | Some(Value::Null) => 0,
