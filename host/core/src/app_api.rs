@@ -12,7 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::Collection;
 use crate::record::persist;
 use crate::record::query::{RecordQuery, MAX_PER_PAGE};
-use crate::record::rules::{compile_condition, compile_sort, RequestInfo};
+use crate::query::QueryCompiler;
+use crate::record::rules::RequestInfo;
 use crate::record::validate::validate_record;
 use crate::record::write::{apply_body, prepare_insert, prepare_update, WriteAccess};
 use crate::record::{Record, Visibility};
@@ -98,18 +99,20 @@ pub async fn find_by_filter(app: &App, c: Arc<Collection>, q: FilterQuery) -> Ap
     let req = RequestInfo::default();
     let mut rq = RecordQuery { skip_total: true, ..Default::default() };
     let filter = substitute_filter_params(&q.filter, &q.params);
+    // server-side queries see hidden fields and have no filter length limit, like rules
+    let schema = app.schema();
+    let mut qc = QueryCompiler::new(&schema, &c, &req, "f");
     if !filter.trim().is_empty() {
-        let compiled = compile_condition(&c, &req, &filter, true, "f").map_err(|e| ApiError::bad_request(format!("invalid filter: {e}")))?;
-        rq.conditions.push(compiled.sql);
-        rq.joins.extend(compiled.joins);
-        rq.params.extend(compiled.params);
+        qc.add_rule(&filter).map_err(|e| ApiError::bad_request(format!("invalid filter: {e}")))?;
     }
     if !q.sort.trim().is_empty() {
-        let (order, joins, params) = compile_sort(&c, &req, &q.sort, true).map_err(|e| ApiError::bad_request(format!("invalid sort: {e}")))?;
-        rq.order_by = order;
-        rq.joins.extend(joins);
-        rq.params.extend(params);
+        qc.add_sort(&q.sort).map_err(|e| ApiError::bad_request(format!("invalid sort: {e}")))?;
     }
+    let compiled = qc.finish().map_err(|e| ApiError::bad_request(format!("invalid filter: {e}")))?;
+    rq.conditions = compiled.conditions;
+    rq.joins = compiled.joins;
+    rq.order_by = compiled.order_by;
+    rq.params = compiled.params;
     // the query pages by page/perPage: fetch offset+limit rows and skip the offset
     let (limit, offset) = (i64::from(q.limit), i64::from(q.offset));
     let want = if limit == 0 { MAX_PER_PAGE } else { (limit + offset).min(MAX_PER_PAGE) };

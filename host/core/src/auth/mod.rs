@@ -3,6 +3,7 @@
 pub mod email_flows;
 pub mod hasher;
 pub mod mfa;
+pub mod oauth2;
 pub mod origins;
 pub mod otp;
 pub mod password;

@@ -274,10 +274,21 @@ pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: 
     let rule = rule_for(&c, RuleKind::Create, &req)?.map(str::to_string);
     let mut rec = Record::new(c.clone());
     let mut body = input.body;
+    // OAuth2 sign-ups get a random password unless one was submitted (its plain-value
+    // validators are skipped, as in PocketBase)
+    let random_password = req.context == "oauth2" && c.is_auth() && !body.contains_key("password");
+    if random_password {
+        let p = crate::util::random_string(30, crate::util::ALPHANUMERIC);
+        body.insert("password".into(), Value::String(p.clone()));
+        body.insert("passwordConfirm".into(), Value::String(p));
+    }
     attach_uploads(&mut rec, &mut body, input.files);
     req.body = resolve_modifiers(&rec, &body);
     let mut access = base_access(&req);
     apply_values(&mut rec, &body, access);
+    if random_password {
+        rec.plain_passwords.shift_remove("password");
+    }
 
     if !req.is_superuser() {
         // rules see the record as submitted, with a placeholder id and verified unset

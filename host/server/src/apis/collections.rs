@@ -127,7 +127,8 @@ pub async fn scaffolds(ctx: Ctx) -> HttpResult {
 
 pub async fn oauth2_providers(ctx: Ctx) -> HttpResult {
     ctx.require_superuser()?;
-    json_picked(ctx.fields(), json!([]), false)
+    let list = pocketbun_core::auth::oauth2::provider_list();
+    json_picked(ctx.fields(), Value::Array(list), false)
 }
 
 /// Upper bound of a dry-run view query, in characters.

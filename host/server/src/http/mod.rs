@@ -69,6 +69,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/collections/{collection}/auth-methods", get(apis::record_auth::auth_methods))
         .route("/api/collections/{collection}/auth-with-password", post(apis::record_auth_password::auth_with_password))
         .route("/api/collections/{collection}/auth-with-oauth2", post(apis::record_auth_oauth2::auth_with_oauth2))
+        .route("/api/oauth2-redirect", get(apis::record_auth_oauth2::oauth2_redirect).post(apis::record_auth_oauth2::oauth2_redirect))
         .route("/api/collections/{collection}/request-otp", post(apis::record_auth_otp::request_otp))
         .route("/api/collections/{collection}/auth-with-otp", post(apis::record_auth_otp::auth_with_otp))
         .route("/api/collections/{collection}/request-verification", post(apis::record_auth_email_flows::request_verification))
