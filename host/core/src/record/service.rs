@@ -276,18 +276,21 @@ pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: 
     let mut body = input.body;
     // OAuth2 sign-ups get a random password unless one was submitted (its plain-value
     // validators are skipped, as in PocketBase)
-    let random_password = req.context == "oauth2" && c.is_auth() && !body.contains_key("password");
-    if random_password {
-        let p = crate::util::random_string(30, crate::util::ALPHANUMERIC);
+    let random_password = (req.context == "oauth2" && c.is_auth() && !body.contains_key("password"))
+        .then(|| crate::util::random_string(30, crate::util::ALPHANUMERIC));
+    if let Some(p) = &random_password {
         body.insert("password".into(), Value::String(p.clone()));
-        body.insert("passwordConfirm".into(), Value::String(p));
+        body.insert("passwordConfirm".into(), Value::String(p.clone()));
     }
     attach_uploads(&mut rec, &mut body, input.files);
     req.body = resolve_modifiers(&rec, &body);
     let mut access = base_access(&req);
     apply_values(&mut rec, &body, access);
-    if random_password {
+    if let Some(p) = random_password {
+        // hashed now instead of by hash_passwords, so the plain-value validators never see it
         rec.plain_passwords.shift_remove("password");
+        let cost = c.field("password").map(|f| u32::try_from(f.opt_i64("cost")).unwrap_or(0)).unwrap_or(0);
+        rec.values.insert("password".into(), Value::String(crate::auth::hasher::hash(p, cost).await?));
     }
 
     if !req.is_superuser() {
