@@ -192,6 +192,22 @@ fn expand_from_query(conn: &Connection, schema: &Schema, req: &RequestInfo, reco
     }
 }
 
+/// Applies `?expand=` to one record being returned outside the CRUD handlers (auth responses).
+pub async fn expand_for_response(app: &App, req: RequestInfo, rec: Record) -> ApiResult<Record> {
+    if req.query.get("expand").and_then(Value::as_str).unwrap_or_default().is_empty() {
+        return Ok(rec);
+    }
+    let schema = app.schema();
+    app.data
+        .read(move |conn| {
+            let mut records = [rec];
+            expand_from_query(conn, &schema, &req, &mut records);
+            let [rec] = records;
+            Ok(rec)
+        })
+        .await
+}
+
 /// Response enrichment after a write: email visibility for managers and `?expand=`.
 async fn enrich_written(app: &App, req: RequestInfo, mut rec: Record, manager: bool) -> ApiResult<Record> {
     rec.original = Some(rec.values.clone());

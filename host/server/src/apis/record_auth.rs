@@ -102,6 +102,10 @@ pub async fn auth_response(
         }
     }
     let token = token.unwrap_or_else(|| new_auth_token(&rec, true, None));
+    // expanded in the context of the freshly authenticated record, as PocketBase does
+    let mut expand_req = req;
+    expand_req.auth = Some(rec.clone());
+    let rec = pocketbun_core::record::service::expand_for_response(&ctx.app, expand_req, rec).await?;
     let vis = Visibility { superuser: rec.collection.is_superusers(), owner: true };
     let mut m = Map::new();
     if let Some(meta) = meta {
