@@ -49,33 +49,12 @@ pub fn new_auth_token(rec: &Record, refreshable: bool, duration: Option<i64>) ->
 /// PocketBase's superuser IP whitelist (`settings.superuserIPs`, IPs or CIDR subnets); an empty
 /// list allows every address.
 pub fn superuser_ip_allowed(settings: &serde_json::Value, ip: &str) -> bool {
-    let Some(list) = settings.get("superuserIPs").and_then(|v| v.as_array()).filter(|l| !l.is_empty()) else {
-        return true;
-    };
-    let Ok(addr) = ip.parse::<std::net::IpAddr>() else { return false };
-    list.iter().filter_map(|v| v.as_str()).any(|entry| ip_matches(entry.trim(), addr))
-}
-
-fn ip_matches(entry: &str, addr: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    let (net, bits) = match entry.split_once('/') {
-        Some((n, b)) => match (n.parse::<IpAddr>(), b.parse::<u32>()) {
-            (Ok(n), Ok(b)) => (n, b),
-            _ => return false,
-        },
-        None => return entry.parse::<IpAddr>().map(|e| e == addr).unwrap_or(false),
-    };
-    match (net, addr) {
-        (IpAddr::V4(n), IpAddr::V4(a)) if bits <= 32 => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
-            u32::from(n) & mask == u32::from(a) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) if bits <= 128 => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
-            u128::from(n) & mask == u128::from(a) & mask
-        }
-        _ => false,
-    }
+    let list: Vec<String> = settings
+        .get("superuserIPs")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(|s| s.trim().to_string())).collect())
+        .unwrap_or_default();
+    list.is_empty() || crate::ratelimit::ip_in_list(&list, ip)
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ fn expand_from_query(conn: &Connection, schema: &Schema, req: &RequestInfo, reco
     }
 }
 
-/// Applies `?expand=` to one record being returned outside the CRUD handlers (auth responses).
+/// Applies `?expand=` (if any) to one record being returned (writes, auth responses).
 pub async fn expand_for_response(app: &App, req: RequestInfo, rec: Record) -> ApiResult<Record> {
     if req.query.get("expand").and_then(Value::as_str).unwrap_or_default().is_empty() {
         return Ok(rec);
@@ -214,18 +214,7 @@ async fn enrich_written(app: &App, req: RequestInfo, mut rec: Record, manager: b
     rec.uploads.clear();
     rec.plain_passwords.clear();
     rec.ignore_email_visibility = manager;
-    if req.query.get("expand").is_none() {
-        return Ok(rec);
-    }
-    let schema = app.schema();
-    app.data
-        .read(move |conn| {
-            let mut records = [rec];
-            expand_from_query(conn, &schema, &req, &mut records);
-            let [rec] = records;
-            Ok(rec)
-        })
-        .await
+    expand_for_response(app, req, rec).await
 }
 
 fn base_access(req: &RequestInfo) -> WriteAccess {

@@ -6,7 +6,6 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use pocketbun_core::auth::{self, mfa, new_auth_token, origins};
 use pocketbun_core::model::{Collection, RuleKind};
-use pocketbun_core::ratelimit::ip_in_list;
 use pocketbun_core::record::{persist, Record, Visibility};
 use pocketbun_core::{ApiError, FieldError, ValidationErrors};
 use serde_json::{json, Map, Value};
@@ -75,17 +74,8 @@ pub async fn auth_response(
     body: &Map<String, Value>,
     meta: Option<Value>,
 ) -> HttpResult {
-    if rec.collection.is_superusers() {
-        let allowed: Vec<String> = ctx
-            .app
-            .settings()
-            .get("superuserIPs")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
-        if !allowed.is_empty() && !ip_in_list(&allowed, &ctx.real_ip()) {
-            return Err(ApiError::forbidden("").into());
-        }
+    if rec.collection.is_superusers() && !pocketbun_core::auth::superuser_ip_allowed(&ctx.app.settings(), &ctx.real_ip()) {
+        return Err(ApiError::forbidden("").into());
     }
     check_auth_rule(ctx, &rec).await?;
     let mfa_id = match ctx.query.get("mfaId") {
