@@ -16,6 +16,7 @@ pub mod files;
 pub mod mail;
 pub mod model;
 pub mod ratelimit;
+pub mod realtime;
 pub mod record;
 pub mod schema;
 pub mod schema_cache;
