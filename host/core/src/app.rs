@@ -36,6 +36,8 @@ pub struct App {
     pub rate_limiters: crate::ratelimit::Limiters,
     /// Short-lived flags such as the email resend throttles.
     pub throttles: crate::ratelimit::ExpiringSet,
+    /// Realtime clients and their subscriptions.
+    pub realtime: Arc<crate::realtime::Broker>,
 }
 
 impl App {
@@ -53,6 +55,12 @@ impl App {
         let data = Db::open(opts.data_dir.join("data.db"), DbOptions::default())?;
         let aux = Db::open(opts.data_dir.join("auxiliary.db"), DbOptions { readers: 1 })?;
         let fresh = data.write_blocking(|conn| store::init::ensure_data_db(conn))?;
+        let realtime = Arc::new(crate::realtime::Broker::default());
+        let sink_broker = realtime.clone();
+        data.write_blocking(move |conn| {
+            crate::realtime::capture::install(conn, Arc::new(move |changes| sink_broker.publish(changes)));
+            Ok(())
+        })?;
         aux.write_blocking(|conn| store::init::ensure_aux_db(conn))?;
         let c2 = cipher.clone();
         let (collections, settings) = data.write_blocking(move |conn| {
@@ -77,6 +85,7 @@ impl App {
             fresh,
             rate_limiters: Default::default(),
             throttles: Default::default(),
+            realtime,
         }))
     }
 

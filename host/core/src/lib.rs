@@ -19,6 +19,7 @@ pub mod mail;
 pub mod query;
 pub mod model;
 pub mod ratelimit;
+pub mod realtime;
 pub mod realtime_hook;
 pub mod record;
 pub mod schema;

@@ -53,6 +53,8 @@ impl Db {
             .spawn(move || {
                 for job in write_rx {
                     job(&mut writer);
+                    // publish the record changes this job committed (realtime)
+                    crate::realtime::capture::flush();
                 }
             })
             .map_err(|e| ApiError::internal(e.to_string()))?;

@@ -45,6 +45,7 @@ pub fn insert(conn: &Connection, rec: &Record) -> ApiResult<()> {
     let vals: Vec<_> = c.fields.iter().map(|f| to_sql(f, rec.get(&f.name))).collect();
     let mut stmt = conn.prepare_cached(&sql)?;
     stmt.execute(rusqlite::params_from_iter(vals)).map_err(|e| write_error(e, "Failed to create record."))?;
+    crate::realtime::capture::record(crate::realtime::capture::Action::Create, rec);
     Ok(())
 }
 
@@ -58,6 +59,7 @@ pub fn update(conn: &Connection, rec: &Record) -> ApiResult<()> {
     vals.push(rusqlite::types::Value::Text(original_id));
     let mut stmt = conn.prepare_cached(&sql)?;
     stmt.execute(rusqlite::params_from_iter(vals)).map_err(|e| write_error(e, "Failed to update record."))?;
+    crate::realtime::capture::record(crate::realtime::capture::Action::Update, rec);
     Ok(())
 }
 
@@ -158,6 +160,7 @@ pub fn delete_collecting(
     let sql = format!("DELETE FROM {} WHERE id = ?1", quote_ident(&c.name));
     conn.prepare_cached(&sql)?.execute([&id]).map_err(|_| ApiError::bad_request(DELETE_FAILED))?;
     deleted.push((c.id.clone(), id.clone()));
+    crate::realtime::capture::record(crate::realtime::capture::Action::Delete, rec);
     if c.is_auth() {
         for t in ["_mfas", "_otps", "_externalAuths", "_authOrigins"] {
             conn.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1 AND recordRef = ?2"), [&c.id, &id])?;

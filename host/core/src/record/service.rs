@@ -226,16 +226,39 @@ fn base_access(req: &RequestInfo) -> WriteAccess {
 /// exposed through a CTE named like a renamed copy of the collection (so `@collection`
 /// references to the real table still work), as PocketBase does.
 fn unsaved_record_matches(conn: &Connection, schema: &Schema, rec: &Record, req: &RequestInfo, rule: &str) -> ApiResult<bool> {
-    let cte = format!("{}__pb_create__{}", rec.collection.name, crate::util::random_string(6, crate::util::LOWER_ALPHANUMERIC));
-    let mut qc = QueryCompiler::new(schema, &rec.collection, req, "r").with_base_alias(&cte, &cte);
-    let compiled = qc.add_rule(rule).and_then(|_| qc.finish()).map_err(|e| {
+    snapshot_matches(conn, schema, rec, req, rule, SnapshotExpr::Rule).map_err(|e| {
         tracing::debug!("rule error: {e}");
         ApiError::bad_request(CREATE_FAILED)
-    })?;
+    })
+}
+
+/// How an expression checked against a record snapshot is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotExpr {
+    /// An API rule: hidden fields allowed, no length limit.
+    Rule,
+    /// A client filter (realtime `options.filter`): length limit; hidden fields only for superusers.
+    Filter { allow_hidden: bool },
+}
+
+/// Whether a record snapshot that need not be stored (a record about to be created, or one
+/// just deleted) matches `src`: its values are exposed through a one-row CTE aliased like the
+/// collection, so `@collection` references to the real table keep working.
+pub fn snapshot_matches(conn: &Connection, schema: &Schema, rec: &Record, req: &RequestInfo, src: &str, kind: SnapshotExpr) -> Result<bool, String> {
+    let cte = format!("{}__pb_snapshot__{}", rec.collection.name, crate::util::random_string(6, crate::util::LOWER_ALPHANUMERIC));
+    let mut qc = QueryCompiler::new(schema, &rec.collection, req, "r").with_base_alias(&cte, &cte);
+    let added = match kind {
+        SnapshotExpr::Rule => qc.add_rule(src),
+        SnapshotExpr::Filter { allow_hidden } => {
+            qc.set_allow_hidden(allow_hidden);
+            qc.add_filter(src)
+        }
+    };
+    let compiled = added.and_then(|_| qc.finish()).map_err(|e| e.to_string())?;
     let mut params = compiled.params;
     let mut selects = vec![];
     for (i, f) in rec.collection.fields.iter().enumerate() {
-        let name = format!(":__pb_create__{i}");
+        let name = format!(":__pb_snapshot__{i}");
         selects.push(format!("{name} AS {}", quote_ident(&f.name)));
         params.push(name, to_sql(f, rec.get(&f.name)));
     }
@@ -247,10 +270,7 @@ fn unsaved_record_matches(conn: &Connection, schema: &Schema, rec: &Record, req:
         compiled.conditions.iter().map(|c| format!("({c})")).collect::<Vec<_>>().join(" AND ")
     );
     let refs = params.as_refs();
-    let mut stmt = conn.prepare(&sql).map_err(|e| {
-        tracing::debug!("rule query error: {e}");
-        ApiError::bad_request(CREATE_FAILED)
-    })?;
+    let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
     Ok(stmt.exists(refs.as_slice()).unwrap_or(false))
 }
 

@@ -10,6 +10,7 @@ pub mod record_auth_email_flows;
 pub mod record_auth_oauth2;
 pub mod record_auth_otp;
 pub mod record_auth_password;
+pub mod realtime;
 pub mod records;
 pub mod settings;
 pub mod sql;

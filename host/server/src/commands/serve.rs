@@ -48,8 +48,15 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
         println!("{} Server started at {base_url}", chrono::Local::now().format("%Y/%m/%d %H:%M:%S"));
         println!("├─ REST API:  {base_url}/api/");
         println!("└─ Dashboard: {base_url}/_/");
+        tokio::spawn(pocketbun_core::realtime::dispatch::run(app.clone()));
+        let broker = app.realtime.clone();
+        let shutdown = async move {
+            shutdown_signal().await;
+            // end the SSE streams so the graceful shutdown does not wait for them
+            broker.shutdown();
+        };
         axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| e.to_string())
     })?;

@@ -64,6 +64,7 @@ pub fn router(state: ServerState) -> Router {
             "/api/collections/{collection}/records/{id}",
             get(apis::records::view).patch(apis::records::update).delete(apis::records::delete),
         )
+        .route("/api/realtime", get(apis::realtime::connect).post(apis::realtime::subscribe))
         .route("/api/files/token", post(apis::files::token))
         .route("/api/files/{collection}/{recordId}/{filename}", get(apis::files::download))
         .route("/api/collections/{collection}/auth-methods", get(apis::record_auth::auth_methods))

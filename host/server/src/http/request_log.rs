@@ -37,6 +37,9 @@ pub async fn log_requests(State(state): State<ServerState>, mut req: Request, ne
     if status < 400 && url.starts_with("/api/logs") {
         return res; // the logs API does not log its own successful reads
     }
+    if status < 400 && method == "GET" && (url == "/api/realtime" || url.starts_with("/api/realtime?")) {
+        return res; // nor does the realtime stream (PocketBase's SkipSuccessActivityLog)
+    }
     let mut data = Map::new();
     data.insert("type".into(), json!("request"));
     data.insert("execTime".into(), json!(started.elapsed().as_secs_f64() * 1000.0));

@@ -1,0 +1,151 @@
+//! `/api/realtime`: the SSE stream (`GET`) and the subscriptions of a client (`POST`).
+
+use axum::body::Body;
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+use pocketbun_core::realtime::{Broker, Client, Message};
+use pocketbun_core::{ApiError, FieldError, ValidationErrors};
+use serde_json::Value;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::http::context::Ctx;
+use crate::http::error::{HttpError, HttpResult};
+use crate::http::form::read_form;
+use crate::http::json::no_content;
+
+/// Unregisters the client when its stream is dropped (disconnect, timeout, discard).
+struct Registration {
+    broker: Arc<Broker>,
+    client: Arc<Client>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.broker.unregister(&self.client.id);
+    }
+}
+
+struct StreamState {
+    reg: Registration,
+    rx: mpsc::Receiver<Message>,
+    first: Option<Event>,
+    idle: std::time::Duration,
+    max_deadline: Instant,
+}
+
+fn sse_event(client_id: &str, name: &str, data: &str) -> Event {
+    Event::default().id(client_id).event(name).data(data)
+}
+
+pub async fn connect(ctx: Ctx) -> Response {
+    let broker = ctx.app.realtime.clone();
+    let Some((client, rx)) = broker.register(ctx.real_ip()) else {
+        let msg = if broker.is_shutting_down() { "The server is shutting down." } else { "Too many realtime clients." };
+        return HttpError(ApiError::new(503, msg)).into_response();
+    };
+    tracing::debug!("realtime connection established: {}", client.id);
+    let connect = sse_event(&client.id, "PB_CONNECT", &format!("{{\"clientId\":\"{}\"}}", client.id));
+    let state = StreamState {
+        first: Some(connect),
+        rx,
+        idle: broker.config.idle_timeout,
+        max_deadline: Instant::now() + broker.config.max_lifetime,
+        reg: Registration { broker, client },
+    };
+    let events = stream::unfold(state, |mut st| async move {
+        if let Some(ev) = st.first.take() {
+            return Some((Ok::<_, Infallible>(ev), st));
+        }
+        let client = st.reg.client.clone();
+        tokio::select! {
+            biased;
+            _ = client.closed.notified() => None,
+            m = st.rx.recv() => {
+                let m = m?;
+                let ev = sse_event(&client.id, &m.name, &m.data);
+                Some((Ok(ev), st))
+            }
+            _ = tokio::time::sleep(st.idle) => None,
+            _ = tokio::time::sleep_until(st.max_deadline) => None,
+        }
+    });
+    let mut res = Sse::new(events).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"));
+    res
+}
+
+pub async fn subscribe(ctx: Ctx, body: Body) -> HttpResult {
+    let input = read_form(&ctx, body).await?;
+    let client_id = match input.get("clientId") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(ApiError::bad_request("An error occurred while loading the submitted data.").into()),
+    };
+    let subscriptions: Vec<String> = match input.get("subscriptions") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                match it {
+                    Value::String(s) => out.push(s.clone()),
+                    _ => return Err(ApiError::bad_request("An error occurred while loading the submitted data.").into()),
+                }
+            }
+            out
+        }
+        // a single string (form bodies)
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(_) => return Err(ApiError::bad_request("An error occurred while loading the submitted data.").into()),
+    };
+    let broker = ctx.app.realtime.clone();
+    let mut errs = ValidationErrors::new();
+    if client_id.is_empty() {
+        errs.add("clientId", FieldError::required());
+    } else if client_id.chars().count() > 255 {
+        errs.add(
+            "clientId",
+            FieldError::new("validation_length_out_of_range", "The length must be between 1 and 255.").param("min", 1).param("max", 255),
+        );
+    }
+    let max = broker.config.max_subscriptions;
+    if subscriptions.len() > max {
+        errs.add(
+            "subscriptions",
+            FieldError::new("validation_length_too_long", format!("The length must be no more than {max}.")).param("max", max),
+        );
+    } else {
+        let mut nested = ValidationErrors::new();
+        for (i, s) in subscriptions.iter().enumerate() {
+            if s.chars().count() > 2500 {
+                nested.add(i.to_string(), FieldError::new("validation_length_too_long", "The length must be no more than 2500.").param("max", 2500));
+            }
+        }
+        if !nested.is_empty() {
+            errs.nest("subscriptions", nested);
+        }
+    }
+    errs.into_result("Something went wrong while processing your request.")?;
+
+    let client = broker.client(&client_id).ok_or_else(|| ApiError::not_found("Missing or invalid client id."))?;
+    if !client.ip.is_empty() && client.ip != ctx.real_ip() {
+        return Err(ApiError::bad_request("Invalid realtime client.").into());
+    }
+    {
+        let st = client.state.lock();
+        if let Some(bound) = &st.auth {
+            let same = ctx.auth.as_ref().is_some_and(|a| a.id() == bound.id() && a.collection.id == bound.collection.id);
+            if !same {
+                return Err(ApiError::forbidden("The current and the previous request authorization don't match.").into());
+            }
+        }
+    }
+    broker.set_subscriptions(&client, ctx.auth.clone(), &subscriptions);
+    Ok(no_content())
+}
