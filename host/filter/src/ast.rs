@@ -173,6 +173,17 @@ impl Expr {
             Expr::Group(items) => 1 + items.iter().map(|j| j.expr.depth()).max().unwrap_or(0),
         }
     }
+
+    /// The same tree with source positions zeroed, for comparing trees parsed from
+    /// different texts (e.g. a printed-and-reparsed expression).
+    pub fn without_positions(&self) -> Expr {
+        match self {
+            Expr::Compare(c) => Expr::Compare(Comparison { pos: 0, right_pos: 0, ..c.clone() }),
+            Expr::Group(items) => Expr::Group(
+                items.iter().map(|j| Joined { join: j.join, expr: j.expr.without_positions() }).collect(),
+            ),
+        }
+    }
 }
 
 /// Formats a number the way Go's `strconv.FormatFloat(f, 'f', -1, 64)` does for finite values.
