@@ -578,6 +578,13 @@
     },
   };
 
+  // internals for the shim files evaluated after this one (see plugins/jsvm/src/lib.rs);
+  // not part of the public hook API
+  Object.defineProperty(global, "__pbi", {
+    value: { host, hostCall, errorTuple, registerHook, requestEvent, runChain, findCollection, log },
+    enumerable: false,
+  });
+
   Object.assign(global, {
     $app, $apis, Record, Collection, Middleware,
     ApiError, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError,

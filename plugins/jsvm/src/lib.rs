@@ -17,7 +17,10 @@ use pocketbun::plugin::types::{
     ApiError, CronJob, HookResult, HookSubscription, HttpRequest, HttpResponse, InitConfig, Manifest, Route,
 };
 
-const SHIM: &str = include_str!("../../../sdk-js-shim/pb.js");
+/// The JS side of the hook API, evaluated in this order before the hook files. `pb.js`
+/// defines the core globals and hands its internals to later files as `__pbi`; add new
+/// API families as their own files here rather than growing `pb.js`.
+const SHIM_FILES: &[(&str, &str)] = &[("pb.js", include_str!("../../../sdk-js-shim/pb.js"))];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads
 // `__builtin_frame_address`, which does not follow the shadow stack), so unbounded
@@ -45,7 +48,9 @@ impl Guest for Component {
         let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
         let manifest = ctx.with(|ctx| -> Result<Manifest, String> {
             host_fns::install(&ctx).map_err(|e| e.to_string())?;
-            eval(&ctx, "pb.js", SHIM)?;
+            for (name, src) in SHIM_FILES {
+                eval(&ctx, name, src)?;
+            }
             for f in &config.files {
                 eval(&ctx, &f.name, &f.content)?;
             }
