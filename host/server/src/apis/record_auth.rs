@@ -164,7 +164,7 @@ pub async fn impersonate(ctx: Ctx, Path((coll, id)): Path<(String, String)>, bod
     let duration = input.get("duration").map(pocketbun_core::record::values::to_number).unwrap_or(0.0);
     if duration < 0.0 {
         let mut errs = ValidationErrors::new();
-        errs.add("duration", FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 0."));
+        errs.add("duration", FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 0.").param("threshold", 0));
         return Err(ApiError::validation("An error occurred while validating the submitted data.", errs).into());
     }
     let c2 = c.clone();
