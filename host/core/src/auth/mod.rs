@@ -283,6 +283,42 @@ pub async fn insert_system_row(app: &App, collection: &str, values: &[(&str, ser
         .await
 }
 
+/// An `_externalAuths` row linking `rec` to a provider identity, ready for `persist::insert`.
+pub fn external_auth_row(app: &App, rec: &Record, provider: &str, provider_id: &str) -> crate::ApiResult<Record> {
+    Ok(external_auth_row_in(system_collection(app, "_externalAuths")?, rec, provider, provider_id))
+}
+
+fn external_auth_row_in(links: std::sync::Arc<crate::model::Collection>, rec: &Record, provider: &str, provider_id: &str) -> Record {
+    let mut link = Record::new(links);
+    for (k, v) in [("collectionRef", rec.collection.id.as_str()), ("recordRef", rec.id()), ("provider", provider), ("providerId", provider_id)] {
+        link.values.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    crate::record::write::prepare_insert(&mut link);
+    link
+}
+
+/// Saves an `_externalAuths` row like PocketBase's `Save`: validated first, unique index
+/// violations as `validation_not_unique` field errors, all under "Failed to authenticate.".
+pub fn insert_external_auth(conn: &rusqlite::Connection, schema: &crate::schema_cache::Schema, link: &Record) -> crate::ApiResult<()> {
+    const FAILED: &str = "Failed to authenticate.";
+    crate::record::validate::validate_record(conn, schema, link).into_result(FAILED)?;
+    persist::insert(conn, link).map_err(|e| {
+        tracing::warn!("failed to save linked rel: {e:?}");
+        crate::ApiError::bad_request(FAILED).with_data(e.data)
+    })
+}
+
+/// A create step that links the new record to a provider identity inside the record's own
+/// transaction (OAuth2 sign-up: no user without its link, no link without its user).
+pub fn link_on_create(app: &App, provider: &str, provider_id: &str) -> crate::ApiResult<crate::record::service::AfterInsert> {
+    let links = system_collection(app, "_externalAuths")?;
+    let schema = app.schema();
+    let (provider, provider_id) = (provider.to_string(), provider_id.to_string());
+    Ok(Box::new(move |tx: &rusqlite::Transaction, rec: &Record| {
+        insert_external_auth(tx, &schema, &external_auth_row_in(links, rec, &provider, &provider_id))
+    }))
+}
+
 /// Deletes a row of a system collection by id.
 pub async fn delete_system_row(app: &App, collection: &'static str, id: &str) -> crate::ApiResult<()> {
     let id = id.to_string();

@@ -913,9 +913,22 @@ fn check_oauth2_providers(c: &Collection) -> ValidationErrors {
     }
     for (i, p) in providers.iter().enumerate() {
         let mut pe = ValidationErrors::new();
+        let text = |key: &str| p.get(key).and_then(Value::as_str).unwrap_or_default();
         for key in ["name", "clientId", "clientSecret"] {
-            if p.get(key).and_then(Value::as_str).unwrap_or_default().is_empty() {
+            if text(key).is_empty() {
                 pe.add(key, FieldError::required());
+            }
+        }
+        let name = text("name");
+        if !name.is_empty() && crate::auth::oauth2::find_spec(name).is_none() {
+            pe.add(
+                "name",
+                FieldError::new("validation_missing_provider", format!("Invalid or missing provider with name {name}.")).param("name", name),
+            );
+        }
+        for key in ["authURL", "tokenURL", "userInfoURL"] {
+            if !text(key).is_empty() && !crate::validate::is_url(text(key)) {
+                pe.add(key, FieldError::new("validation_is_url", "Must be a valid URL."));
             }
         }
         list.nest(i.to_string(), pe);

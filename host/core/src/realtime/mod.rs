@@ -394,6 +394,26 @@ impl Broker {
 
 pub const OAUTH2_TOPIC: &str = "@oauth2";
 
+/// The broker as seen by `/api/oauth2-redirect` (registered with `realtime_hook::register`).
+impl crate::realtime_hook::RealtimeClients for Broker {
+    fn subscribed_client(&self, client_id: &str, topic: &str) -> Option<Option<String>> {
+        let client = self.client(client_id)?;
+        client.has_subscription(topic).then(|| Some(client.ip.clone()).filter(|ip| !ip.is_empty()))
+    }
+
+    fn send(&self, client_id: &str, topic: &str, data: &str) {
+        if let Some(client) = self.client(client_id) {
+            let _ = Broker::send(self, &client, Message { name: Arc::from(topic), data: Arc::from(data) });
+        }
+    }
+
+    fn unsubscribe(&self, client_id: &str, topic: &str) {
+        if let Some(client) = self.client(client_id) {
+            client.state.lock().subscriptions.retain(|s| &*s.key != topic);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -292,7 +292,25 @@ fn manage_rule(c: &Collection, req: &RequestInfo) -> Option<String> {
     c.rule(RuleKind::Manage).filter(|r| !r.trim().is_empty()).map(str::to_string)
 }
 
-pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: WriteInput) -> ApiResult<Record> {
+/// A step run in a create's transaction once the record row is written.
+pub type AfterInsert = Box<dyn FnOnce(&rusqlite::Transaction, &Record) -> ApiResult<()> + Send>;
+
+/// Steps of a create that belong to the record's own transaction (the OAuth2 sign-up creates
+/// the user and its `_externalAuths` link atomically).
+#[derive(Default)]
+pub struct CreateSteps {
+    /// Adjusts the final record right before it is validated and inserted.
+    pub before_insert: Option<Box<dyn FnOnce(&mut Record) + Send>>,
+    /// Runs in the insert's transaction once the record row is written; an error rolls the
+    /// whole create back (and removes its uploaded files).
+    pub after_insert: Option<AfterInsert>,
+}
+
+pub async fn create(app: &App, c: Arc<Collection>, req: RequestInfo, input: WriteInput) -> ApiResult<Record> {
+    create_with(app, c, req, input, CreateSteps::default()).await
+}
+
+pub async fn create_with(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: WriteInput, steps: CreateSteps) -> ApiResult<Record> {
     if c.is_view() {
         return Err(ApiError::bad_request("Unsupported collection type."));
     }
@@ -354,8 +372,12 @@ pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: 
     form_errs.into_result(CREATE_FAILED)?;
     super::write::hash_passwords(&mut rec).await?;
     prepare_insert(&mut rec);
+    if let Some(adjust) = steps.before_insert {
+        adjust(&mut rec);
+    }
     let schema = app.schema();
     let storage = files::storage(app);
+    let after_insert = steps.after_insert;
     let saved = app
         .data
         .write(move |conn| {
@@ -363,7 +385,11 @@ pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: 
             check_auth_id_unique(conn, &schema, &rec)?;
             save_with_files(conn, storage.as_ref(), &rec, |tx| {
                 persist::insert(tx, &rec)?;
-                remove_installer_superuser(tx, &rec)
+                remove_installer_superuser(tx, &rec)?;
+                match after_insert {
+                    Some(step) => step(tx, &rec),
+                    None => Ok(()),
+                }
             })?;
             Ok(rec)
         })

@@ -6,10 +6,10 @@ use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pocketbun_core::auth::oauth2::{self, apple_names, AuthUser, Provider};
-use pocketbun_core::auth::{self as core_auth, insert_system_row, save_auth_record};
+use pocketbun_core::auth::{self as core_auth, save_auth_record};
 use pocketbun_core::files::InputFile;
 use pocketbun_core::model::{Collection, FieldType};
-use pocketbun_core::record::service::{self, WriteInput};
+use pocketbun_core::record::service::{self, CreateSteps, WriteInput};
 use pocketbun_core::record::Record;
 use pocketbun_core::util::{random_string, ALPHANUMERIC};
 use pocketbun_core::{ApiError, FieldError, ValidationErrors};
@@ -192,7 +192,8 @@ async fn submit(
             if c.is_superusers() {
                 return Err(failed());
             }
-            create_record(ctx, c, user, create_data).await?
+            // the record, its verified state and the link are written in one transaction
+            return create_record(ctx, c, provider, user, create_data).await;
         }
         Some(mut rec) => {
             let mut need_update = false;
@@ -230,21 +231,8 @@ async fn submit(
         }
     };
     if link_id.is_none() {
-        insert_system_row(
-            &ctx.app,
-            "_externalAuths",
-            &[
-                ("collectionRef", json!(rec.collection.id)),
-                ("recordRef", json!(rec.id())),
-                ("provider", json!(provider)),
-                ("providerId", json!(user.id)),
-            ],
-        )
-        .await
-        .map_err(|e| {
-            tracing::warn!("failed to save linked rel: {e:?}");
-            failed()
-        })?;
+        let (link, schema) = (core_auth::external_auth_row(&ctx.app, &rec, provider, &user.id)?, ctx.app.schema());
+        ctx.app.data.write(move |conn| core_auth::insert_external_auth(conn, &schema, &link)).await?;
     }
     Ok(rec)
 }
@@ -275,7 +263,10 @@ async fn can_assign_username(ctx: &Ctx, c: &Arc<Collection>, field_name: &str, u
         .unwrap_or(false)
 }
 
-async fn create_record(ctx: &Ctx, c: &Arc<Collection>, user: &AuthUser, create_data: Map<String, Value>) -> Result<Record, ApiError> {
+/// PocketBase's OAuth2 sign-up: createData plus the mapped OAuth2 fields (the avatar
+/// downloaded into a file field), verified when the email is the OAuth2 one, and the
+/// `_externalAuths` link, all in the record's create transaction.
+async fn create_record(ctx: &Ctx, c: &Arc<Collection>, provider: &str, user: &AuthUser, create_data: Map<String, Value>) -> Result<Record, ApiError> {
     let mut payload = create_data;
     if payload.get("email").and_then(Value::as_str).unwrap_or_default().is_empty() {
         payload.insert("email".into(), Value::String(user.email.clone()));
@@ -306,12 +297,17 @@ async fn create_record(ctx: &Ctx, c: &Arc<Collection>, user: &AuthUser, create_d
     let mut req = ctx.request_info(payload.clone());
     req.context = "oauth2".into();
     req.method = "POST".into();
-    let mut rec = service::create(&ctx.app, c.clone(), req, WriteInput { body: payload, files }).await?;
-    if rec.get_str("email") == user.email && !rec.get("verified").as_bool().unwrap_or(false) {
-        rec.values.insert("verified".into(), Value::Bool(true));
-        rec = save_auth_record(&ctx.app, rec, "Failed to authenticate.").await?;
-    }
-    Ok(rec)
+    let oauth2_email = user.email.clone();
+    let steps = CreateSteps {
+        // verified as long as the email is the OAuth2 one (even when both are empty)
+        before_insert: Some(Box::new(move |rec: &mut Record| {
+            if rec.get_str("email") == oauth2_email {
+                rec.values.insert("verified".into(), Value::Bool(true));
+            }
+        })),
+        after_insert: Some(core_auth::link_on_create(&ctx.app, provider, &user.id)?),
+    };
+    service::create_with(&ctx.app, c.clone(), req, WriteInput { body: payload, files }, steps).await
 }
 
 // ---------------------------------------------------------------------------------------------

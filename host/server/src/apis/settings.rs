@@ -56,3 +56,11 @@ pub async fn test_s3(ctx: Ctx, body: Body) -> HttpResult {
     }
     Err(ApiError::bad_request(format!("{FAILED} Raw error: \nthe S3 storage backend is not supported by this build")).into())
 }
+
+/// `POST /api/settings/apple/generate-client-secret`: `{secret}` signed with the posted key.
+pub async fn apple_client_secret(ctx: Ctx, body: Body) -> HttpResult {
+    ctx.require_superuser()?;
+    let input = read_form(&ctx, body).await?;
+    let secret = pocketbun_core::auth::oauth2::apple_secret::generate(&input)?;
+    Ok(crate::http::json::json_ok(serde_json::json!({ "secret": secret })))
+}

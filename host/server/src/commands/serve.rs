@@ -49,6 +49,8 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
         println!("├─ REST API:  {base_url}/api/");
         println!("└─ Dashboard: {base_url}/_/");
         tokio::spawn(pocketbun_core::realtime::dispatch::run(app.clone()));
+        // /api/oauth2-redirect reaches the realtime clients through this hook
+        pocketbun_core::realtime_hook::register(app.realtime.clone());
         let broker = app.realtime.clone();
         let shutdown = async move {
             shutdown_signal().await;

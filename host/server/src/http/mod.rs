@@ -43,6 +43,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/settings", get(apis::settings::get).patch(apis::settings::patch))
         .route("/api/settings/test/email", post(apis::settings::test_email))
         .route("/api/settings/test/s3", post(apis::settings::test_s3))
+        .route("/api/settings/apple/generate-client-secret", post(apis::settings::apple_client_secret))
         .route("/api/sql", post(apis::sql::run))
         .route("/api/logs", get(apis::logs::list).delete(apis::logs::delete_all))
         .route("/api/logs/stats", get(apis::logs::stats))

@@ -147,9 +147,34 @@ impl Provider {
         Ok((status, body))
     }
 
+    /// The GraphQL body of the providers whose user info is a POSTed query.
+    fn graphql_me_query(&self) -> Option<&'static str> {
+        match self.spec.kind {
+            super::Kind::Linear => Some(r#"{"query": "query Me { viewer { id displayName name email avatarUrl active } }"}"#),
+            super::Kind::Monday => Some(r#"{"query": "query { me { id enabled name email is_verified photo_small }}"}"#),
+            _ => None,
+        }
+    }
+
+    async fn post_json_with_token(&self, url: &str, body: &'static str, token: &Token) -> Result<(u16, Vec<u8>), String> {
+        let res = http()
+            .post(url)
+            .header("Authorization", token.auth_header())
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = res.status().as_u16();
+        Ok((status, res.bytes().await.map_err(|e| e.to_string())?.to_vec()))
+    }
+
     /// The raw user info document from `userInfoURL`.
     pub(super) async fn fetch_raw_user_info(&self, token: &Token) -> Result<Vec<u8>, String> {
-        let (status, body) = self.get_with_token(&self.user_info_url, token).await?;
+        let (status, body) = match self.graphql_me_query() {
+            Some(query) => self.post_json_with_token(&self.user_info_url, query, token).await?,
+            None => self.get_with_token(&self.user_info_url, token).await?,
+        };
         if status >= 400 {
             return Err(format!(
                 "failed to fetch OAuth2 user profile via {} ({status}):\n{}",

@@ -10,6 +10,7 @@
 //! The logos are simple SVGs written for PocketBun (a brand-coloured badge with the initial),
 //! not PocketBase's artwork.
 
+pub mod apple_secret;
 mod client;
 mod user;
 
@@ -42,6 +43,15 @@ pub enum Kind {
     Trakt,
     Mailcow,
     Notion,
+    Instagram,
+    Bitbucket,
+    Gitee,
+    Twitter,
+    Vk,
+    Linear,
+    Monday,
+    Lark,
+    Planningcenter,
 }
 
 /// The built-in defaults of one provider name.
@@ -332,6 +342,116 @@ static SPECS: &[Spec] = &[
         logo: logo!("#0a6ebd", "m"),
         kind: Kind::Mailcow,
     },
+    Spec {
+        name: "instagram2",
+        display_name: "Instagram",
+        order: 6,
+        pkce: true,
+        scopes: &["instagram_business_basic"],
+        auth_url: "https://www.instagram.com/oauth/authorize",
+        token_url: "https://api.instagram.com/oauth/access_token",
+        user_info_url: "https://graph.instagram.com/me?fields=id,username,account_type,user_id,name,profile_picture_url,followers_count,follows_count,media_count",
+        logo: logo!("#e1306c", "I"),
+        kind: Kind::Instagram,
+    },
+    Spec {
+        name: "bitbucket",
+        display_name: "Bitbucket",
+        order: 9,
+        pkce: false,
+        scopes: &["account"],
+        auth_url: "https://bitbucket.org/site/oauth2/authorize",
+        token_url: "https://bitbucket.org/site/oauth2/access_token",
+        user_info_url: "https://api.bitbucket.org/2.0/user",
+        logo: logo!("#2684ff", "B"),
+        kind: Kind::Bitbucket,
+    },
+    Spec {
+        name: "gitee",
+        display_name: "Gitee",
+        order: 10,
+        pkce: true,
+        scopes: &["user_info", "emails"],
+        auth_url: "https://gitee.com/oauth/authorize",
+        token_url: "https://gitee.com/oauth/token",
+        user_info_url: "https://gitee.com/api/v5/user",
+        logo: logo!("#c71d23", "G"),
+        kind: Kind::Gitee,
+    },
+    Spec {
+        name: "twitter",
+        display_name: "X/Twitter",
+        order: 13,
+        pkce: true,
+        scopes: &["users.read", "users.email", "tweet.read"],
+        auth_url: "https://x.com/i/oauth2/authorize",
+        token_url: "https://api.x.com/2/oauth2/token",
+        user_info_url: "https://api.x.com/2/users/me?user.fields=id,name,username,profile_image_url,confirmed_email",
+        logo: logo!("#000000", "X"),
+        kind: Kind::Twitter,
+    },
+    Spec {
+        name: "vk",
+        display_name: "ВКонтакте",
+        order: 15,
+        // VK rejects requests with PKCE parameters
+        pkce: false,
+        scopes: &["email"],
+        auth_url: "https://oauth.vk.com/authorize",
+        token_url: "https://oauth.vk.com/access_token",
+        user_info_url: "https://api.vk.com/method/users.get?fields=photo_max,screen_name&v=5.131",
+        logo: logo!("#0077ff", "VK"),
+        kind: Kind::Vk,
+    },
+    Spec {
+        name: "linear",
+        display_name: "Linear",
+        order: 16,
+        // Linear answers with an error when PKCE is used
+        pkce: false,
+        scopes: &["read"],
+        auth_url: "https://linear.app/oauth/authorize",
+        token_url: "https://api.linear.app/oauth/token",
+        user_info_url: "https://api.linear.app/graphql",
+        logo: logo!("#222326", "L"),
+        kind: Kind::Linear,
+    },
+    Spec {
+        name: "monday",
+        display_name: "monday.com",
+        order: 18,
+        pkce: true,
+        scopes: &["me:read"],
+        auth_url: "https://auth.monday.com/oauth2/authorize",
+        token_url: "https://auth.monday.com/oauth2/token",
+        user_info_url: "https://api.monday.com/v2",
+        logo: logo!("#fb275d", "m"),
+        kind: Kind::Monday,
+    },
+    Spec {
+        name: "lark",
+        display_name: "Lark",
+        order: 19,
+        pkce: true,
+        scopes: &[],
+        auth_url: "https://accounts.feishu.cn/open-apis/authen/v1/authorize",
+        token_url: "https://open.feishu.cn/open-apis/authen/v2/oauth/token",
+        user_info_url: "https://open.feishu.cn/open-apis/authen/v1/user_info",
+        logo: logo!("#3370ff", "L"),
+        kind: Kind::Lark,
+    },
+    Spec {
+        name: "planningcenter",
+        display_name: "Planning Center",
+        order: 29,
+        pkce: true,
+        scopes: &["people"],
+        auth_url: "https://api.planningcenteronline.com/oauth/authorize",
+        token_url: "https://api.planningcenteronline.com/oauth/token",
+        user_info_url: "https://api.planningcenteronline.com/people/v2/me",
+        logo: logo!("#2565f4", "PC"),
+        kind: Kind::Planningcenter,
+    },
     oidc("oidc"),
     oidc("oidc2"),
     oidc("oidc3"),
@@ -535,8 +655,9 @@ mod tests {
     fn list_order() {
         let names: Vec<String> = provider_list().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
         assert_eq!(names, [
-                "apple", "google", "microsoft", "yandex", "facebook", "github", "gitlab", "gitea", "discord", "kakao", "notion", "box", "spotify",
-                "trakt", "twitch", "patreon", "strava", "wakatime", "livechat", "mailcow", "oidc", "oidc2", "oidc3"
+                "apple", "google", "microsoft", "yandex", "facebook", "instagram2", "github", "gitlab", "bitbucket", "gitee", "gitea", "discord",
+                "twitter", "kakao", "vk", "linear", "notion", "monday", "lark", "box", "spotify", "trakt", "twitch", "patreon", "strava",
+                "wakatime", "livechat", "mailcow", "planningcenter", "oidc", "oidc2", "oidc3"
             ]);
     }
 

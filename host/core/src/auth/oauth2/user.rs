@@ -395,6 +395,97 @@ impl Provider {
                 u.username = username.split('@').next().unwrap_or_default().to_string();
                 u.email = f_str(&raw, "email")?;
             }
+            Kind::Instagram => {
+                u.id = f_str(&raw, "user_id")?;
+                u.name = f_str(&raw, "name")?;
+                u.username = f_str(&raw, "username")?;
+                u.avatar_url = f_str(&raw, "profile_picture_url")?;
+            }
+            Kind::Bitbucket => {
+                let avatar = f_obj(&f_obj(&raw, "links")?, "avatar")?;
+                u.id = f_str(&raw, "uuid")?;
+                u.name = f_str(&raw, "display_name")?;
+                u.username = f_str(&raw, "username")?;
+                u.avatar_url = f_str(&avatar, "href")?;
+                if f_str(&raw, "account_status")? != "active" {
+                    return Err("the Bitbucket user is not active".into());
+                }
+                u.email = self.bitbucket_primary_email(token).await?;
+            }
+            Kind::Gitee => {
+                u.id = f_i64(&raw, "id")?.to_string();
+                u.name = f_str(&raw, "name")?;
+                u.username = f_str(&raw, "login")?;
+                u.avatar_url = f_str(&raw, "avatar_url")?;
+                let email = f_str(&raw, "email")?;
+                u.email = if crate::validate::is_email(&email) { email } else { self.gitee_primary_email(token).await? };
+            }
+            Kind::Twitter => {
+                let d = f_obj(&raw, "data")?;
+                u.id = f_str(&d, "id")?;
+                u.name = f_str(&d, "name")?;
+                u.username = f_str(&d, "username")?;
+                u.email = f_str(&d, "confirmed_email")?;
+                u.avatar_url = f_str(&d, "profile_image_url")?;
+            }
+            Kind::Vk => {
+                let first = match raw.get("response") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::Array(a)) => a.first().cloned(),
+                    Some(v) => return Err(format!("json: cannot unmarshal {v} into field response")),
+                };
+                let Some(Value::Object(d)) = first else { return Err("missing response entry".into()) };
+                u.id = f_i64(&d, "id")?.to_string();
+                u.name = format!("{} {}", f_str(&d, "first_name")?, f_str(&d, "last_name")?).trim().to_string();
+                u.username = f_str(&d, "screen_name")?;
+                u.avatar_url = f_str(&d, "photo_max")?;
+                // VK returns the email with the token, not with the profile
+                u.email = match token.raw.get("email") {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::String(e)) => e.clone(),
+                    Some(v) => v.to_string(),
+                };
+            }
+            Kind::Linear => {
+                let v = f_obj(&f_obj(&raw, "data")?, "viewer")?;
+                u.id = f_str(&v, "id")?;
+                u.name = f_str(&v, "name")?;
+                u.username = f_str(&v, "displayName")?;
+                u.email = f_str(&v, "email")?;
+                u.avatar_url = f_str(&v, "avatarUrl")?;
+                if !f_bool(&v, "active")? {
+                    return Err("the Linear user account is not active".into());
+                }
+            }
+            Kind::Monday => {
+                let me = f_obj(&f_obj(&raw, "data")?, "me")?;
+                u.id = f_str(&me, "id")?;
+                u.name = f_str(&me, "name")?;
+                u.avatar_url = f_str(&me, "photo_small")?;
+                let email = f_str(&me, "email")?;
+                if !f_bool(&me, "enabled")? {
+                    return Err("the monday.com user account is not enabled".into());
+                }
+                if f_bool(&me, "is_verified")? {
+                    u.email = email;
+                }
+            }
+            Kind::Lark => {
+                let d = f_obj(&raw, "data")?;
+                u.id = f_str(&d, "union_id")?;
+                u.name = f_str(&d, "name")?;
+                u.avatar_url = f_str(&d, "avatar_url")?;
+            }
+            Kind::Planningcenter => {
+                let d = f_obj(&raw, "data")?;
+                let a = f_obj(&d, "attributes")?;
+                u.id = f_str(&d, "id")?;
+                u.name = f_str(&a, "name")?;
+                u.avatar_url = f_str(&a, "avatar")?;
+                if f_str(&a, "status")? != "active" {
+                    return Err("the user is not active".into());
+                }
+            }
             Kind::Microsoft => {
                 u.id = f_str(&raw, "id")?;
                 u.name = f_str(&raw, "displayName")?;
@@ -432,7 +523,51 @@ impl Provider {
             }
         }
         u.raw_user = raw;
+        if self.spec.kind == Kind::Instagram && !u.raw_user.contains_key("permissions") {
+            if let Some(p) = token.raw.get("permissions").filter(|p| !p.is_null()) {
+                u.raw_user.insert("permissions".into(), p.clone());
+            }
+        }
         Ok(u)
+    }
+
+    /// Bitbucket's `/emails`: the primary confirmed address (insufficient scopes → none).
+    async fn bitbucket_primary_email(&self, token: &Token) -> Result<String, String> {
+        let (status, body) = self.get_with_token(&format!("{}/emails", self.user_info_url), token).await?;
+        if status >= 400 {
+            return Ok(String::new());
+        }
+        let doc = parse_object(&body)?;
+        let values = match doc.get("values") {
+            Some(Value::Array(a)) => a.clone(),
+            _ => vec![],
+        };
+        for v in values.iter().filter_map(Value::as_object) {
+            if f_bool(v, "is_primary")? && f_bool(v, "is_confirmed")? {
+                return f_str(v, "email");
+            }
+        }
+        Ok(String::new())
+    }
+
+    /// Gitee's email list (asked only when the profile has no public email): the confirmed
+    /// primary address. PocketBase asks gitee.com directly, whatever the userInfoURL.
+    async fn gitee_primary_email(&self, token: &Token) -> Result<String, String> {
+        let (status, body) = self.get_with_token("https://gitee.com/api/v5/emails", token).await?;
+        if matches!(status, 401 | 403 | 404) {
+            return Ok(String::new());
+        }
+        let Ok(list) = serde_json::from_slice::<Vec<Value>>(&body) else { return Ok(String::new()) };
+        for e in list.iter().filter_map(Value::as_object) {
+            let field = |k: &str| e.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v);
+            let email = field("email").and_then(Value::as_str).unwrap_or_default();
+            let confirmed = field("state").and_then(Value::as_str) == Some("confirmed");
+            let primary = field("scope").and_then(Value::as_array).is_some_and(|a| a.iter().any(|s| s.as_str() == Some("primary")));
+            if confirmed && primary && crate::validate::is_email(email) {
+                return Ok(email.to_string());
+            }
+        }
+        Ok(String::new())
     }
 
     async fn github_primary_email(&self, token: &Token) -> Result<String, String> {
