@@ -198,6 +198,39 @@ const STEPS = [
   ['old email rejected', post(`${U}/auth-with-password`, { identity: 'alice@example.com', password: NEW_PASS })],
   ['new email works', post(`${U}/auth-with-password`, { identity: 'alice2@example.com', password: NEW_PASS })],
   ['token after email change', post(`${U}/auth-refresh`, undefined, (c) => c.s.alice)],
+
+  ['password: identity in another case', post(`${U}/auth-with-password`, { identity: 'ALICE2@example.com', password: NEW_PASS })],
+  ['password: identity with spaces', post(`${U}/auth-with-password`, { identity: ' alice2@example.com ', password: NEW_PASS })],
+  ['password: too long password', post(`${U}/auth-with-password`, { identity: 'alice2@example.com', password: 'x'.repeat(300) })],
+  ['password: non-string identity', post(`${U}/auth-with-password`, { identity: 123, password: NEW_PASS })],
+  ['auth-methods ?fields', get(`${U}/auth-methods?fields=password,otp.enabled`)],
+  ['request-verification: empty body', post(`${U}/request-verification`, {})],
+  ['confirm-email-change: empty body', post(`${U}/confirm-email-change`, {})],
+  ['request-password-reset: superuser', post('/api/collections/_superusers/request-password-reset', { email: 'admin@example.com' })],
+  ['impersonate: a superuser', async (c) => {
+    const id = c.admin.authStore.record.id;
+    return post(`/api/collections/_superusers/impersonate/${id}`, { duration: 60 }, adminToken)(c);
+  }],
+  ['carol signs up unverified', post(`${U}/records`, { email: 'carol@example.com', password: PASS, passwordConfirm: PASS, username: 'carol' })],
+  ['otp verifies carol', async (c) => {
+    const { body } = await post(`${U}/request-otp`, { email: 'carol@example.com' })(c);
+    const code = await otpCode(c, 'carol@example.com');
+    // the OTP verifies the email only once its sentTo is recorded (after the delivery)
+    for (let i = 0; i < 100; i++) {
+      const otp = await c.admin.collection('_otps').getOne(body.otpId).catch(() => null);
+      if (otp?.sentTo) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const r = await post(`${U}/auth-with-otp`, { otpId: body.otpId, password: code })(c);
+    c.s.carol = r.body?.token;
+    return r;
+  }],
+  ['carol: password reset by the verification', post(`${U}/auth-with-password`, { identity: 'carol@example.com', password: PASS })],
+  ['refresh with ?fields', (c) => http(c.url, 'POST', `${U}/auth-refresh?fields=record.id,record.verified,token`, { token: c.s.carol })],
+  ['request-otp: non-string email', post(`${U}/request-otp`, { email: 42 })],
+  ['auth-with-otp: non-string otpId', post(`${U}/auth-with-otp`, { otpId: ['x'], password: '123' })],
+  ['confirm-password-reset: non-string token', post(`${U}/confirm-password-reset`, { token: 1, password: NEW_PASS, passwordConfirm: NEW_PASS })],
+  ['request-email-change: non-string newEmail', post(`${U}/request-email-change`, { newEmail: true }, (c) => c.s.carol)],
 ];
 
 async function setup(bin) {

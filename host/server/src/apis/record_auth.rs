@@ -43,6 +43,16 @@ pub fn require_same_collection_auth(ctx: &Ctx, c: &Collection) -> Result<Record,
 }
 
 /// Text value of a form key.
+/// Reads a form whose `keys` are string fields of PocketBase's Go form struct: another JSON
+/// type fails to bind there ("An error occurred while loading the submitted data.").
+pub async fn read_text_form(ctx: &Ctx, body: axum::body::Body, keys: &[&str]) -> Result<Map<String, Value>, ApiError> {
+    let input = crate::http::form::read_form(ctx, body).await?;
+    if keys.iter().any(|k| !matches!(input.get(*k), None | Some(Value::Null) | Some(Value::String(_)))) {
+        return Err(ApiError::bad_request(crate::http::form::LOAD_FAILED));
+    }
+    Ok(input)
+}
+
 pub fn form_str(input: &Map<String, Value>, key: &str) -> String {
     input.get(key).map(pocketbun_core::record::values::to_text).unwrap_or_default()
 }

@@ -6,24 +6,23 @@ use pocketbun_core::auth::hasher;
 use pocketbun_core::record::persist;
 use pocketbun_core::{ApiError, FieldError, ValidationErrors};
 
-use super::record_auth::{auth_collection, auth_response, form_str};
+use super::record_auth::{auth_collection, auth_response, form_str, read_text_form};
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
-use crate::http::form::read_form;
 
 pub async fn auth_with_password(ctx: Ctx, Path(coll): Path<String>, body: Body) -> HttpResult {
     let c = auth_collection(&ctx, &coll)?;
     if !c.option("passwordAuth", "enabled").as_bool().unwrap_or(false) {
         return Err(ApiError::forbidden("The collection is not configured to allow password authentication.").into());
     }
-    let input = read_form(&ctx, body).await?;
+    let input = read_text_form(&ctx, body, &["identity", "password", "identityField"]).await?;
     let (identity, pass, identity_field) = (form_str(&input, "identity"), form_str(&input, "password"), form_str(&input, "identityField"));
     let mut errs = ValidationErrors::new();
     for (key, v) in [("identity", &identity), ("password", &pass)] {
         if v.is_empty() {
             errs.add(key, FieldError::required());
-        } else if v.chars().count() > 255 {
-            errs.add(key, FieldError::new("validation_length_too_long", "The length must be no more than 255.").param("max", 255));
+        } else if let Some(e) = pocketbun_core::auth::form::length(v, 1, 255) {
+            errs.add(key, e);
         }
     }
     let mut fields = c.identity_fields();
