@@ -109,7 +109,9 @@ impl App {
     /// Replaces the collection snapshot (call after a committed schema change).
     pub fn set_collections(&self, collections: Vec<crate::model::Collection>) {
         let v = self.schema_version.fetch_add(1, Ordering::SeqCst) + 1;
-        self.schema.store(Arc::new(Schema::new(collections, v)));
+        let new = Arc::new(Schema::new(collections, v));
+        let old = self.schema.swap(new.clone());
+        unset_realtime_auth_of_changed_collections(&self.realtime, &old, &new);
     }
 
     pub fn set_settings(&self, settings: Value) {
@@ -123,6 +125,23 @@ impl App {
         let cols = self.data.read(|conn| store::collections::load_all(conn)).await?;
         self.set_collections(cols);
         Ok(())
+    }
+}
+
+/// Realtime clients authenticated by an auth collection that was deleted, or whose auth token
+/// secret changed (every token it issued is invalid), become guests, as in PocketBase.
+fn unset_realtime_auth_of_changed_collections(broker: &crate::realtime::Broker, old: &Schema, new: &Schema) {
+    if broker.is_empty() {
+        return;
+    }
+    for before in old.collections.iter().filter(|c| c.is_auth()) {
+        match new.collections.iter().find(|c| c.id == before.id) {
+            None => broker.unset_auth_collection(&before.name),
+            Some(after) if after.token_secret("authToken") != before.token_secret("authToken") => {
+                broker.unset_auth_collection(&after.name)
+            }
+            Some(_) => {}
+        }
     }
 }
 

@@ -23,6 +23,7 @@ function canonical(v) {
 const PASS = 'pass-12345678';
 const pub = { listRule: '', viewRule: '', createRule: '', updateRule: '', deleteRule: '' };
 const own = 'owner = @request.auth.id';
+const authed = '@request.auth.id != ""';
 
 /** Subscriptions of every client: [collection, topic, options]. */
 const SUBS = [
@@ -34,6 +35,7 @@ const SUBS = [
   ['d_notes', 'note00000000001', undefined],
   ['d_locked', '*', undefined],
   ['users', '*', undefined],
+  ['d_open', '*', undefined],
 ];
 
 async function setup(server) {
@@ -53,6 +55,7 @@ async function setup(server) {
     fields: [{ name: 'title', type: 'text' }, { name: 'owner', type: 'relation', collectionId: USERS_ID, maxSelect: 1 }],
   });
   await admin.collections.create({ name: 'd_locked', type: 'base', listRule: null, viewRule: null, fields: [{ name: 'title', type: 'text' }] });
+  await admin.collections.create({ name: 'd_open', type: 'base', listRule: authed, viewRule: authed, fields: [{ name: 'n', type: 'number' }] });
   const users = {};
   for (const [name, id] of [['alice', 'alice0000000001'], ['bob', 'bob000000000001']]) {
     await admin.collection('users').create({ id, email: `${name}@example.com`, password: PASS, passwordConfirm: PASS, name, emailVisibility: name === 'bob' });
@@ -60,7 +63,17 @@ async function setup(server) {
     await pb.collection('users').authWithPassword(`${name}@example.com`, PASS);
     users[name] = pb;
   }
-  const clients = { guest: client(server.url), alice: users.alice, bob: users.bob, admin: await adminClient(server.url) };
+  // members of two more auth collections: one gets a new token secret, the other is deleted
+  for (const [coll, name] of [['d_members', 'carol'], ['d_members2', 'dave']]) {
+    await admin.collections.create({ name: coll, type: 'auth', listRule: '', viewRule: '', fields: [] });
+    await admin.collection(coll).create({ email: `${name}@example.com`, password: PASS, passwordConfirm: PASS });
+    const pb = client(server.url);
+    await pb.collection(coll).authWithPassword(`${name}@example.com`, PASS);
+    users[name] = pb;
+  }
+  const clients = {
+    guest: client(server.url), alice: users.alice, bob: users.bob, carol: users.carol, dave: users.dave, admin: await adminClient(server.url),
+  };
   const received = {};
   for (const [who, pb] of Object.entries(clients)) {
     received[who] = [];
@@ -96,6 +109,55 @@ async function writes({ admin }) {
   await posts.delete('post00000000001');
 }
 
+/**
+ * Auth changes between writes to `d_open` (visible to any authenticated client): an auth record
+ * updated with and without a new token key, an auth record deleted, an auth collection's token
+ * secret changed, an auth collection deleted. Each step waits for the admin to see its marker
+ * record, so the auth change is ordered after the previous delivery.
+ */
+async function authChanges({ admin, received }) {
+  let n = 0;
+  const marker = async () => {
+    n += 1;
+    const id = `open${String(n).padStart(11, '0')}`;
+    await admin.collection('d_open').create({ id, n });
+    await waitUntil(() => received.admin.some((e) => e.includes(id)), 5000, `marker ${id}`);
+  };
+  await marker();
+  await admin.collection('users').update('alice0000000001', { name: 'alice 2' }); // same token key
+  await marker();
+  await admin.collection('users').update('bob000000000001', { password: 'pass-87654321', passwordConfirm: 'pass-87654321' });
+  await marker();
+  await admin.collection('users').delete('alice0000000001');
+  await marker();
+  await admin.collections.update('d_members', { authToken: { secret: 's'.repeat(50) } });
+  await marker();
+  await admin.collections.delete('d_members2');
+  await marker();
+}
+
+function compareReceived(envs) {
+  for (const who of Object.keys(envs.ref.received)) {
+    const ref = [...envs.ref.received[who]].sort();
+    const sut = [...envs.sut.received[who]].sort();
+    assert.deepEqual(sut, ref, `events of ${who}`);
+  }
+}
+
+async function settle(envs) {
+  // wait until the reference has settled, then give the candidate the same chance
+  let last = -1;
+  await waitUntil(() => {
+    const n = Object.values(envs.ref.received).reduce((a, r) => a + r.length, 0);
+    const settled = n === last && n > 0;
+    last = n;
+    return settled;
+  }, 15000, 'PocketBase events to settle');
+  await waitUntil(() => Object.keys(envs.ref.received).every(
+    (who) => envs.sut.received[who].length >= envs.ref.received[who].length), 10000, 'PocketBun events').catch(() => {});
+  await sleep(500);
+}
+
 describe('realtime differential', { skip: SKIP }, () => {
   const envs = {};
   before(async () => {
@@ -111,22 +173,20 @@ describe('realtime differential', { skip: SKIP }, () => {
 
   it('every client receives the same events from both servers', async () => {
     for (const env of [envs.ref, envs.sut]) await writes(env);
-    // wait until the reference has settled, then give the candidate the same chance
-    let last = -1;
-    await waitUntil(() => {
-      const n = Object.values(envs.ref.received).reduce((a, r) => a + r.length, 0);
-      const settled = n === last && n > 0;
-      last = n;
-      return settled;
-    }, 15000, 'PocketBase events to settle');
-    await waitUntil(() => Object.keys(envs.ref.received).every(
-      (who) => envs.sut.received[who].length >= envs.ref.received[who].length), 10000, 'PocketBun events').catch(() => {});
-    await sleep(500);
-    for (const who of Object.keys(envs.ref.received)) {
-      const ref = [...envs.ref.received[who]].sort();
-      const sut = [...envs.sut.received[who]].sort();
-      assert.deepEqual(sut, ref, `events of ${who}`);
-    }
+    await settle(envs);
+    compareReceived(envs);
     assert.ok(envs.ref.received.admin.length > 10, 'the scenario produced events');
+  });
+
+  it('auth record and auth collection changes affect the clients alike', async () => {
+    for (const env of [envs.ref, envs.sut]) {
+      for (const who of Object.keys(env.received)) env.received[who].length = 0;
+    }
+    for (const env of [envs.ref, envs.sut]) await authChanges(env);
+    await settle(envs);
+    compareReceived(envs);
+    const opened = (who) => envs.ref.received[who].filter((e) => e.includes('d_open/*')).length;
+    // every change took its client's auth away (alice only when deleted)
+    assert.deepEqual([opened('admin'), opened('alice'), opened('bob'), opened('carol'), opened('dave'), opened('guest')], [6, 3, 2, 4, 5, 0]);
   });
 });

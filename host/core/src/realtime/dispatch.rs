@@ -3,8 +3,8 @@
 //! Per change, the matching subscriptions are grouped by what decides their outcome: the bound
 //! auth record, the rule that applies (listRule for `coll/*`, viewRule for `coll/id`) and the
 //! subscription options (`@request.query/headers`, `filter`). Each group is decided once:
-//! superusers, locked (`null`) and public (`""`) rules without a filter in memory, everything
-//! else with one SQL check per group, all groups of a change in a single reader job (the rule
+//! superusers, locked (`null`) and public (`""`) rules and simple rules (see [`memrule`])
+//! in memory, everything else (and `filter` options) with one SQL check per group, all groups of a change in a single reader job (the rule
 //! runs against a snapshot of the record, so deletes are checked like creates). Payloads are
 //! rendered once per distinct view (visibility, expand, fields) and shared by every client
 //! that sees the same thing.
@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{auth_key, Action, Broker, Client, Message, RecordChange, Subscription, Topic};
+use super::{auth_key, memrule, Action, Broker, Client, Message, RecordChange, Subscription, Topic};
 use crate::app::App;
 use crate::fields_picker::FieldsPicker;
 use crate::model::{Collection, RuleKind};
@@ -68,25 +68,35 @@ fn collection_matches(c: &Collection, name: &str) -> bool {
     name == c.name || name == c.id
 }
 
-/// Delivers one committed change to every client allowed to see it.
+/// Delivers one committed change to every client allowed to see it, keeping the clients'
+/// auth in step with auth record changes in PocketBase's order: an updated auth record is
+/// bound before the update is delivered, a deleted one is unbound only after its delete
+/// event was checked with the auth (so its owner still hears about it).
 pub async fn dispatch(app: &App, change: RecordChange) {
     let broker: &Broker = &app.realtime;
     let rec = change.record.clone();
-    let c = rec.collection.clone();
-    if c.is_auth() {
-        match change.action {
-            Action::Update => broker.refresh_auth(&rec),
-            Action::Delete => broker.unset_auth_record(&c.name, rec.id()),
-            Action::Create => {}
-        }
+    let is_auth = rec.collection.is_auth();
+    if is_auth && change.action == Action::Update {
+        broker.refresh_auth(&rec);
     }
+    let action = change.action;
+    fan_out(app, change).await;
+    if is_auth && action == Action::Delete {
+        broker.unset_auth_record(&rec.collection.name, rec.id());
+    }
+}
+
+async fn fan_out(app: &App, change: RecordChange) {
+    let broker: &Broker = &app.realtime;
+    let rec = change.record.clone();
+    let c = rec.collection.clone();
     if c.is_view() {
         return;
     }
 
     // 1. group the matching subscriptions
     let mut groups: Vec<Group> = vec![];
-    let mut index: HashMap<(String, bool, String), usize> = HashMap::new();
+    let mut index: HashMap<(Arc<str>, bool, Arc<str>), usize> = HashMap::new();
     for client in broker.clients() {
         let st = client.state.lock();
         for sub in &st.subscriptions {
@@ -95,7 +105,7 @@ pub async fn dispatch(app: &App, change: RecordChange) {
                 Topic::Record(name, id) if id == rec.id() && collection_matches(&c, name) => RuleKind::View,
                 _ => continue,
             };
-            let key = (auth_key(st.auth.as_deref()), kind == RuleKind::List, sub.options_key.clone());
+            let key = (st.auth_key.clone(), kind == RuleKind::List, sub.options_key.clone());
             let gi = *index.entry(key).or_insert_with(|| {
                 groups.push(Group { auth: st.auth.clone(), kind, sub: sub.clone(), targets: vec![], allowed: false, manager: false });
                 groups.len() - 1
@@ -119,7 +129,7 @@ pub async fn dispatch(app: &App, change: RecordChange) {
                 }
             }
         }
-        let rule = if superuser {
+        let mut rule = if superuser {
             None
         } else {
             match c.rule(g.kind) {
@@ -128,11 +138,22 @@ pub async fn dispatch(app: &App, change: RecordChange) {
                 Some(r) => Some(r.to_string()),
             }
         };
-        let manage = if c.is_auth() && !superuser && g.auth.is_some() {
+        if let Some(r) = &rule {
+            match memrule::evaluate(r, &rec, g.auth.as_deref()) {
+                Some(false) => continue,
+                Some(true) => rule = None,
+                None => {}
+            }
+        }
+        let mut manage = if c.is_auth() && !superuser && g.auth.is_some() {
             c.rule(RuleKind::Manage).filter(|r| !r.trim().is_empty()).map(str::to_string)
         } else {
             None
         };
+        if let Some(decided) = manage.as_deref().and_then(|m| memrule::evaluate(m, &rec, g.auth.as_deref())) {
+            g.manager = decided;
+            manage = None;
+        }
         if rule.is_none() && filter.is_none() && manage.is_none() {
             g.allowed = true;
             continue;
@@ -157,7 +178,7 @@ pub async fn dispatch(app: &App, change: RecordChange) {
                         let ok = ch.rule.as_deref().is_none_or(|r| matches(&ch.req, r, SnapshotExpr::Rule))
                             && ch.filter.as_deref().is_none_or(|f| matches(&ch.req, f, SnapshotExpr::Filter { allow_hidden: ch.filter_hidden }));
                         let manager = ok && ch.manage.as_deref().is_some_and(|m| matches(&ch.req, m, SnapshotExpr::Rule));
-                        (ch.group, ok, manager)
+                        (ch.group, ok, ch.manage.is_some().then_some(manager))
                     })
                     .collect::<Vec<_>>())
             })
@@ -165,7 +186,9 @@ pub async fn dispatch(app: &App, change: RecordChange) {
             .unwrap_or_default();
         for (gi, ok, manager) in results {
             groups[gi].allowed = ok;
-            groups[gi].manager = manager;
+            if let Some(m) = manager {
+                groups[gi].manager = m;
+            }
         }
     }
 

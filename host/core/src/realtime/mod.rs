@@ -7,6 +7,7 @@
 
 pub mod capture;
 pub mod dispatch;
+pub mod memrule;
 
 use parking_lot::{Mutex, RwLock};
 use serde_json::{Map, Value};
@@ -79,7 +80,7 @@ pub struct Subscription {
     /// `options.headers` (names in lower snake case, values as strings).
     pub headers: Map<String, Value>,
     /// Canonical form of the options (groups subscribers with identical request data).
-    pub options_key: String,
+    pub options_key: Arc<str>,
 }
 
 fn value_to_string(v: &Value) -> String {
@@ -146,10 +147,10 @@ impl Subscription {
                 }
             }
         }
-        let options_key = if query.is_empty() && headers.is_empty() {
-            String::new()
+        let options_key: Arc<str> = if query.is_empty() && headers.is_empty() {
+            Arc::from("")
         } else {
-            format!("{}\u{0}{}", Value::Object(query.clone()), Value::Object(headers.clone()))
+            Arc::from(format!("{}\u{0}{}", Value::Object(query.clone()), Value::Object(headers.clone())))
         };
         Subscription { key: Arc::from(key), topic, query, headers, options_key }
     }
@@ -161,9 +162,18 @@ impl Subscription {
 
 #[derive(Debug, Default)]
 pub struct ClientState {
-    /// The auth record bound at the last subscribe request.
+    /// The auth record bound at the last subscribe request (see [`ClientState::set_auth`]).
     pub auth: Option<Arc<Record>>,
+    /// [`auth_key`] of `auth`, kept with it so the fan-out groups clients without formatting.
+    pub auth_key: Arc<str>,
     pub subscriptions: Vec<Arc<Subscription>>,
+}
+
+impl ClientState {
+    pub fn set_auth(&mut self, auth: Option<Arc<Record>>) {
+        self.auth_key = Arc::from(auth_key(auth.as_deref()));
+        self.auth = auth;
+    }
 }
 
 /// A connected SSE client.
@@ -304,7 +314,7 @@ impl Broker {
             subs.push(Arc::new(Subscription::parse(k)));
         }
         let mut st = client.state.lock();
-        st.auth = auth.map(Arc::new);
+        st.set_auth(auth.map(Arc::new));
         st.subscriptions = subs;
     }
 
@@ -349,9 +359,9 @@ impl Broker {
             let Some(a) = &st.auth else { continue };
             if a.id() == rec.id() && a.collection.name == rec.collection.name {
                 if a.get_str("tokenKey") != rec.get_str("tokenKey") {
-                    st.auth = None;
+                    st.set_auth(None);
                 } else {
-                    st.auth = Some(Arc::new(rec.clone()));
+                    st.set_auth(Some(Arc::new(rec.clone())));
                 }
             }
         }
@@ -362,7 +372,7 @@ impl Broker {
         for c in self.clients() {
             let mut st = c.state.lock();
             if st.auth.as_ref().is_some_and(|a| a.id() == id && a.collection.name == collection_name) {
-                st.auth = None;
+                st.set_auth(None);
             }
         }
     }
@@ -372,7 +382,7 @@ impl Broker {
         for c in self.clients() {
             let mut st = c.state.lock();
             if st.auth.as_ref().is_some_and(|a| a.collection.name == collection_name) {
-                st.auth = None;
+                st.set_auth(None);
             }
         }
     }
@@ -432,6 +442,44 @@ mod tests {
         assert_eq!(s.query_str("expand"), "a b");
         assert_eq!(Subscription::parse("@oauth2").topic, Topic::Other);
         assert_eq!(Subscription::parse("posts/").topic, Topic::Other);
+    }
+
+    #[test]
+    fn auth_changes_unset_or_refresh_bound_clients() {
+        use crate::model::{Collection, CollectionType};
+        let users = Arc::new(Collection::new(CollectionType::Auth, "users"));
+        let members = Arc::new(Collection::new(CollectionType::Auth, "members"));
+        let user = |c: &Arc<Collection>, id: &str, token_key: &str| {
+            let mut r = Record::new(c.clone());
+            r.values.insert("id".into(), Value::String(id.into()));
+            r.values.insert("tokenKey".into(), Value::String(token_key.into()));
+            r
+        };
+        let b = Broker::default();
+        let bind = |auth: Record| {
+            let (c, rx) = b.register(String::new()).unwrap();
+            b.set_subscriptions(&c, Some(auth), &["posts".into()]);
+            (c, rx)
+        };
+        let (u1, _r1) = bind(user(&users, "u1", "k1"));
+        let (u2, _r2) = bind(user(&users, "u2", "k2"));
+        let (m1, _r3) = bind(user(&members, "m1", "k3"));
+        assert_eq!(u1.auth_key(), format!("{}/u1", users.id));
+
+        let mut renamed = user(&users, "u1", "k1");
+        renamed.values.insert("name".into(), Value::String("new".into()));
+        b.refresh_auth(&renamed);
+        assert_eq!(u1.state.lock().auth.as_ref().map(|a| a.get_str("name").to_string()), Some("new".into()));
+        b.refresh_auth(&user(&users, "u2", "changed"));
+        assert!(u2.state.lock().auth.is_none(), "a new token key unsets the auth");
+        assert_eq!(u2.auth_key(), "");
+
+        b.unset_auth_collection("users");
+        assert!(u1.state.lock().auth.is_none());
+        assert!(m1.state.lock().auth.is_some(), "other collections keep their clients' auth");
+        b.unset_auth_record("members", "m1");
+        assert!(m1.state.lock().auth.is_none());
+        assert_eq!(&*m1.state.lock().auth_key, "");
     }
 
     #[test]

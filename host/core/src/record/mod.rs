@@ -1,6 +1,7 @@
 //! Records: a collection row as field-name -> JSON value, its API form, and the
 //! operations on it (validation, persistence, queries).
 
+pub mod batch;
 pub mod expand;
 pub mod persist;
 pub mod query;

@@ -157,23 +157,22 @@ pub async fn list(app: &App, c: Arc<Collection>, req: RequestInfo, p: ListParams
 }
 
 /// Fetches one record with the given rule applied (None when missing or filtered out).
-async fn find_with_rule(app: &App, c: &Arc<Collection>, req: &RequestInfo, id: &str, rule: Option<&str>) -> ApiResult<Option<Record>> {
+fn find_with_rule_on(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, id: &str, rule: Option<&str>) -> ApiResult<Option<Record>> {
     let mut q = RecordQuery::default();
     let p = q.params.bind(id.to_string());
     q.conditions.push(format!("{}.`id` = {p}", quote_ident(&c.name)));
     if let Some(rule) = rule {
-        add_rule_condition(&mut q, &app.schema(), c, req, rule, "r")?;
+        add_rule_condition(&mut q, schema, c, req, rule, "r")?;
     }
-    let c2 = c.clone();
-    app.data.read(move |conn| q.first(conn, &c2)).await
+    q.first(conn, c)
 }
 
 pub async fn view(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -> ApiResult<Record> {
     let rule = rule_for(&c, RuleKind::View, &req)?.map(str::to_string);
-    let rec = find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
-    let schema = app.schema();
+    let (schema, id) = (app.schema(), id.to_string());
     app.data
         .read(move |conn| {
+            let rec = find_with_rule_on(conn, &schema, &c, &req, &id, rule.as_deref())?.ok_or_else(|| ApiError::not_found(""))?;
             let mut records = [rec];
             mark_managed(conn, &schema, &c, &req, &mut records)?;
             expand_from_query(conn, &schema, &req, &mut records);
@@ -209,12 +208,25 @@ pub async fn expand_for_response(app: &App, req: RequestInfo, rec: Record) -> Ap
 }
 
 /// Response enrichment after a write: email visibility for managers and `?expand=`.
-async fn enrich_written(app: &App, req: RequestInfo, mut rec: Record, manager: bool) -> ApiResult<Record> {
+async fn enrich_written(app: &App, req: RequestInfo, rec: Record, manager: bool) -> ApiResult<Record> {
+    expand_for_response(app, req, as_written(rec, manager)).await
+}
+
+/// [`enrich_written`] on the caller's connection.
+fn enrich_on(conn: &Connection, schema: &Schema, req: &RequestInfo, rec: Record, manager: bool) -> Record {
+    let mut records = [as_written(rec, manager)];
+    expand_from_query(conn, schema, req, &mut records);
+    let [rec] = records;
+    rec
+}
+
+/// The record as stored by a write, for the response.
+fn as_written(mut rec: Record, manager: bool) -> Record {
     rec.original = Some(rec.values.clone());
     rec.uploads.clear();
     rec.plain_passwords.clear();
     rec.ignore_email_visibility = manager;
-    expand_for_response(app, req, rec).await
+    rec
 }
 
 fn base_access(req: &RequestInfo) -> WriteAccess {
@@ -292,6 +304,69 @@ fn manage_rule(c: &Collection, req: &RequestInfo) -> Option<String> {
     c.rule(RuleKind::Manage).filter(|r| !r.trim().is_empty()).map(str::to_string)
 }
 
+/// A create request applied to a new record, before any database access.
+pub(crate) struct CreateDraft {
+    pub rec: Record,
+    pub req: RequestInfo,
+    body: Map<String, Value>,
+    pub access: WriteAccess,
+    rule: Option<String>,
+    /// OAuth2 sign-ups get a random password unless one was submitted; it is hashed by the
+    /// caller (its plain-value validators are skipped, as in PocketBase).
+    random_password: Option<String>,
+}
+
+pub(crate) fn draft_create(c: Arc<Collection>, mut req: RequestInfo, input: WriteInput) -> ApiResult<CreateDraft> {
+    if c.is_view() {
+        return Err(ApiError::bad_request("Unsupported collection type."));
+    }
+    let rule = rule_for(&c, RuleKind::Create, &req)?.map(str::to_string);
+    let mut rec = Record::new(c.clone());
+    let mut body = input.body;
+    let random_password = (req.context == "oauth2" && c.is_auth() && !body.contains_key("password"))
+        .then(|| crate::util::random_string(30, crate::util::ALPHANUMERIC));
+    if let Some(p) = &random_password {
+        body.insert("password".into(), Value::String(p.clone()));
+        body.insert("passwordConfirm".into(), Value::String(p.clone()));
+    }
+    attach_uploads(&mut rec, &mut body, input.files);
+    req.body = resolve_modifiers(&rec, &body);
+    let access = base_access(&req);
+    apply_values(&mut rec, &body, access);
+    if random_password.is_some() {
+        rec.plain_passwords.shift_remove("password");
+    }
+    Ok(CreateDraft { rec, req, body, access, rule, random_password })
+}
+
+fn password_field_cost(c: &Collection) -> u32 {
+    c.field("password").map(|f| u32::try_from(f.opt_i64("cost")).unwrap_or(0)).unwrap_or(0)
+}
+
+/// Checks the create rule (and the manage rule, for the auth form) against the unsaved record.
+pub(crate) fn check_create_access(conn: &Connection, schema: &Schema, d: &mut CreateDraft) -> ApiResult<()> {
+    if d.req.is_superuser() {
+        return Ok(());
+    }
+    // rules see the record as submitted, with a placeholder id and verified unset
+    let mut dummy = d.rec.clone();
+    if dummy.id().is_empty() {
+        dummy.values.insert("id".into(), Value::String(format!("__temp_id__{}", crate::util::random_string(6, crate::util::LOWER_ALPHANUMERIC))));
+    }
+    if d.rec.collection.is_auth() {
+        dummy.values.insert("verified".into(), Value::Bool(false));
+    }
+    if let Some(rule) = &d.rule {
+        if !unsaved_record_matches(conn, schema, &dummy, &d.req, rule)? {
+            return Err(ApiError::bad_request(CREATE_FAILED));
+        }
+    }
+    if let Some(m) = manage_rule(&d.rec.collection, &d.req) {
+        d.access.manager = unsaved_record_matches(conn, schema, &dummy, &d.req, &m).unwrap_or(false);
+    }
+    Ok(())
+}
+
 /// A step run in a create's transaction once the record row is written.
 pub type AfterInsert = Box<dyn FnOnce(&rusqlite::Transaction, &Record) -> ApiResult<()> + Send>;
 
@@ -310,74 +385,33 @@ pub async fn create(app: &App, c: Arc<Collection>, req: RequestInfo, input: Writ
     create_with(app, c, req, input, CreateSteps::default()).await
 }
 
-pub async fn create_with(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: WriteInput, steps: CreateSteps) -> ApiResult<Record> {
-    if c.is_view() {
-        return Err(ApiError::bad_request("Unsupported collection type."));
-    }
-    let rule = rule_for(&c, RuleKind::Create, &req)?.map(str::to_string);
-    let mut rec = Record::new(c.clone());
-    let mut body = input.body;
-    // OAuth2 sign-ups get a random password unless one was submitted (its plain-value
-    // validators are skipped, as in PocketBase)
-    let random_password = (req.context == "oauth2" && c.is_auth() && !body.contains_key("password"))
-        .then(|| crate::util::random_string(30, crate::util::ALPHANUMERIC));
-    if let Some(p) = &random_password {
-        body.insert("password".into(), Value::String(p.clone()));
-        body.insert("passwordConfirm".into(), Value::String(p.clone()));
-    }
-    attach_uploads(&mut rec, &mut body, input.files);
-    req.body = resolve_modifiers(&rec, &body);
-    let mut access = base_access(&req);
-    apply_values(&mut rec, &body, access);
-    if let Some(p) = random_password {
+pub async fn create_with(app: &App, c: Arc<Collection>, req: RequestInfo, input: WriteInput, steps: CreateSteps) -> ApiResult<Record> {
+    let mut d = draft_create(c, req, input)?;
+    if let Some(p) = d.random_password.take() {
         // hashed now instead of by hash_passwords, so the plain-value validators never see it
-        rec.plain_passwords.shift_remove("password");
-        let cost = c.field("password").map(|f| u32::try_from(f.opt_i64("cost")).unwrap_or(0)).unwrap_or(0);
-        rec.values.insert("password".into(), Value::String(crate::auth::hasher::hash(p, cost).await?));
+        let hash = crate::auth::hasher::hash(p, password_field_cost(&d.rec.collection)).await?;
+        d.rec.values.insert("password".into(), Value::String(hash));
     }
-
-    if !req.is_superuser() {
-        // rules see the record as submitted, with a placeholder id and verified unset
-        let mut dummy = rec.clone();
-        if dummy.id().is_empty() {
-            dummy.values.insert("id".into(), Value::String(format!("__temp_id__{}", crate::util::random_string(6, crate::util::LOWER_ALPHANUMERIC))));
-        }
-        if c.is_auth() {
-            dummy.values.insert("verified".into(), Value::Bool(false));
-        }
-        let (req2, manage) = (req.clone(), manage_rule(&c, &req));
-        let schema2 = app.schema();
-        let (allowed, manager) = app
+    if !d.req.is_superuser() {
+        let schema = app.schema();
+        d = app
             .data
             .read(move |conn| {
-                if let Some(rule) = &rule {
-                    if !unsaved_record_matches(conn, &schema2, &dummy, &req2, rule)? {
-                        return Ok((false, false));
-                    }
-                }
-                let manager = match &manage {
-                    Some(m) => unsaved_record_matches(conn, &schema2, &dummy, &req2, m).unwrap_or(false),
-                    None => false,
-                };
-                Ok((true, manager))
+                check_create_access(conn, &schema, &mut d)?;
+                Ok(d)
             })
             .await?;
-        if !allowed {
-            return Err(ApiError::bad_request(CREATE_FAILED));
-        }
-        access.manager = manager;
     }
-
-    let form_errs = check_auth_form(&rec, &body, access);
-    form_errs.into_result(CREATE_FAILED)?;
+    let CreateDraft { mut rec, req, body, access, .. } = d;
+    check_auth_form(&rec, &body, access).into_result(CREATE_FAILED)?;
     super::write::hash_passwords(&mut rec).await?;
     prepare_insert(&mut rec);
     if let Some(adjust) = steps.before_insert {
         adjust(&mut rec);
     }
+    let after_insert = steps.after_insert;
     let schema = app.schema();
     let storage = files::storage(app);
-    let after_insert = steps.after_insert;
     let saved = app
         .data
         .write(move |conn| {
@@ -395,6 +429,36 @@ pub async fn create_with(app: &App, c: Arc<Collection>, mut req: RequestInfo, in
         })
         .await?;
     enrich_written(app, req, saved, access.manager).await
+}
+
+/// The batch flavour of [`create`]: every step on the caller's transaction, passwords hashed
+/// in place; the new files are uploaded and listed in `uploaded` for the caller's cleanup.
+pub(crate) fn create_on(
+    conn: &Connection,
+    schema: &Schema,
+    storage: &dyn FileStorage,
+    c: Arc<Collection>,
+    req: RequestInfo,
+    input: WriteInput,
+    files: &mut BatchFiles,
+) -> ApiResult<Record> {
+    let mut d = draft_create(c, req, input)?;
+    if let Some(p) = d.random_password.take() {
+        let hash = crate::auth::password::hash(&p, password_field_cost(&d.rec.collection));
+        d.rec.values.insert("password".into(), Value::String(hash));
+    }
+    check_create_access(conn, schema, &mut d)?;
+    let CreateDraft { mut rec, req, body, access, .. } = d;
+    check_auth_form(&rec, &body, access).into_result(CREATE_FAILED)?;
+    super::write::hash_passwords_blocking(&mut rec);
+    prepare_insert(&mut rec);
+    validate_record(conn, schema, &rec).into_result(CREATE_FAILED)?;
+    check_auth_id_unique(conn, schema, &rec)?;
+    let names = upload_files(storage, &rec)?;
+    files.uploaded.push((rec.clone(), names));
+    persist::insert(conn, &rec)?;
+    remove_installer_superuser(conn, &rec)?;
+    Ok(enrich_on(conn, schema, &req, rec, access.manager))
 }
 
 /// Auth record ids are kept unique across all auth collections (a loose guard against rules
@@ -429,17 +493,23 @@ fn save_with_files(
         Ok(())
     })();
     if result.is_err() {
-        let dir_is_ours = rec.is_new()
-            && !uploaded.is_empty()
-            && matches!(persist::find_by_id(conn, &rec.collection, rec.id()), Ok(None));
-        if dir_is_ours {
-            // nothing else can live in a record directory that was never committed
-            let _ = storage.delete_prefix(&files::record_dir(&rec.collection.id, rec.id()));
-        } else {
-            delete_files(storage, &rec.collection.id, rec.id(), &uploaded);
-        }
+        discard_uploads(conn, storage, rec, &uploaded);
     }
     result
+}
+
+/// Removes the files uploaded for `rec` by a write that was rolled back.
+pub(crate) fn discard_uploads(conn: &Connection, storage: &dyn FileStorage, rec: &Record, uploaded: &[String]) {
+    if uploaded.is_empty() {
+        return;
+    }
+    let dir_is_ours = rec.is_new() && matches!(persist::find_by_id(conn, &rec.collection, rec.id()), Ok(None));
+    if dir_is_ours {
+        // nothing else can live in a record directory that was never committed
+        let _ = storage.delete_prefix(&files::record_dir(&rec.collection.id, rec.id()));
+    } else {
+        delete_files(storage, &rec.collection.id, rec.id(), uploaded);
+    }
 }
 
 fn upload_files(storage: &dyn FileStorage, rec: &Record) -> ApiResult<Vec<String>> {
@@ -488,27 +558,42 @@ fn removed_file_names(rec: &Record) -> Vec<String> {
     removed
 }
 
-pub async fn update(app: &App, c: Arc<Collection>, mut req: RequestInfo, id: &str, input: WriteInput) -> ApiResult<Record> {
+/// An update request applied to the stored record, before the write.
+pub(crate) struct UpdateDraft {
+    pub rec: Record,
+    pub req: RequestInfo,
+    body: Map<String, Value>,
+    pub access: WriteAccess,
+}
+
+/// Loads the record (404 when missing or filtered out by the update rule) and applies the
+/// request to it.
+pub(crate) fn draft_update(conn: &Connection, schema: &Schema, c: Arc<Collection>, mut req: RequestInfo, id: &str, input: WriteInput) -> ApiResult<UpdateDraft> {
     if c.is_view() {
         return Err(ApiError::bad_request("Unsupported collection type."));
     }
     let rule = rule_for(&c, RuleKind::Update, &req)?.map(str::to_string);
     // fetched first without the rule: modifiers resolve against the stored values
-    let stored = find_with_rule(app, &c, &req, id, None).await?.ok_or_else(|| ApiError::not_found(""))?;
+    let stored = find_with_rule_on(conn, schema, &c, &req, id, None)?.ok_or_else(|| ApiError::not_found(""))?;
     let mut body = input.body;
     let mut probe = stored.clone();
     attach_uploads(&mut probe, &mut body, input.files);
     req.body = resolve_modifiers(&stored, &body);
-    let mut rec = find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
+    let mut rec = find_with_rule_on(conn, schema, &c, &req, id, rule.as_deref())?.ok_or_else(|| ApiError::not_found(""))?;
     rec.uploads = probe.uploads;
     let mut access = base_access(&req);
     apply_values(&mut rec, &body, access);
     if !access.manager {
         if let Some(m) = manage_rule(&c, &req) {
-            let (probe, req2, schema2) = (stored.clone(), req.clone(), app.schema());
-            access.manager = app.data.read(move |conn| Ok(stored_record_matches(conn, &schema2, &probe, &req2, &m))).await?;
+            access.manager = stored_record_matches(conn, schema, &stored, &req, &m);
         }
     }
+    Ok(UpdateDraft { rec, req, body, access })
+}
+
+pub async fn update(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str, input: WriteInput) -> ApiResult<Record> {
+    let (schema, id) = (app.schema(), id.to_string());
+    let UpdateDraft { mut rec, req, body, access } = app.data.read(move |conn| draft_update(conn, &schema, c, req, &id, input)).await?;
     check_auth_form(&rec, &body, access).into_result(UPDATE_FAILED)?;
     super::write::hash_passwords(&mut rec).await?;
     prepare_update(&mut rec);
@@ -526,20 +611,83 @@ pub async fn update(app: &App, c: Arc<Collection>, mut req: RequestInfo, id: &st
     enrich_written(app, req, saved, access.manager).await
 }
 
-pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -> ApiResult<()> {
+/// The batch flavour of [`update`] (see [`create_on`]); the files the update replaced are
+/// returned in `removed` for deletion after the commit.
+pub(crate) fn update_on(
+    conn: &Connection,
+    schema: &Schema,
+    storage: &dyn FileStorage,
+    c: Arc<Collection>,
+    req: RequestInfo,
+    id: &str,
+    input: WriteInput,
+    files: &mut BatchFiles,
+) -> ApiResult<Record> {
+    let UpdateDraft { mut rec, req, body, access } = draft_update(conn, schema, c, req, id, input)?;
+    check_auth_form(&rec, &body, access).into_result(UPDATE_FAILED)?;
+    super::write::hash_passwords_blocking(&mut rec);
+    prepare_update(&mut rec);
+    validate_record(conn, schema, &rec).into_result(UPDATE_FAILED)?;
+    let names = upload_files(storage, &rec)?;
+    files.uploaded.push((rec.clone(), names));
+    persist::update(conn, &rec)?;
+    files.removed.push((rec.collection.id.clone(), rec.id().to_string(), removed_file_names(&rec)));
+    Ok(enrich_on(conn, schema, &req, rec, access.manager))
+}
+
+/// Files touched by a batch: the uploads (removed again on rollback) and the files and
+/// record directories to delete once it committed.
+#[derive(Default)]
+pub(crate) struct BatchFiles {
+    pub uploaded: Vec<(Record, Vec<String>)>,
+    /// (collectionId, recordId, file names) replaced or removed by updates.
+    pub removed: Vec<(String, String, Vec<String>)>,
+    /// (collectionId, recordId) of deleted records.
+    pub deleted: Vec<(String, String)>,
+}
+
+impl BatchFiles {
+    /// After a rollback: removes every uploaded file.
+    pub fn discard(&self, conn: &Connection, storage: &dyn FileStorage) {
+        for (rec, names) in &self.uploaded {
+            discard_uploads(conn, storage, rec, names);
+        }
+    }
+
+    /// After the commit: removes the files the writes replaced or orphaned.
+    pub fn finish(&self, schema: &Schema, storage: &dyn FileStorage) {
+        for (collection_id, record_id, names) in &self.removed {
+            delete_files(storage, collection_id, record_id, names);
+        }
+        delete_record_dirs(storage, schema, &self.deleted);
+    }
+}
+
+fn find_for_delete(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, id: &str) -> ApiResult<Record> {
     if c.is_view() {
         return Err(ApiError::bad_request("Unsupported collection type."));
     }
-    let rule = rule_for(&c, RuleKind::Delete, &req)?.map(str::to_string);
-    let rec = find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
+    let rule = rule_for(c, RuleKind::Delete, req)?;
+    find_with_rule_on(conn, schema, c, req, id, rule)?.ok_or_else(|| ApiError::not_found(""))
+}
+
+/// Deletes a record with its cascade inside the caller's transaction, listing the deleted
+/// records for the removal of their files after the commit.
+fn delete_checked(conn: &Connection, schema: &Schema, rec: &Record, deleted: &mut Vec<(String, String)>) -> ApiResult<()> {
+    ensure_not_last_superuser(conn, rec)?;
+    persist::delete_collecting(conn, schema, rec, 0, deleted)
+}
+
+pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -> ApiResult<()> {
+    let (schema, id2) = (app.schema(), id.to_string());
+    let rec = app.data.read(move |conn| find_for_delete(conn, &schema, &c, &req, &id2)).await?;
     let schema = app.schema();
     let storage = files::storage(app);
     app.data
         .write(move |conn| {
             let mut deleted = vec![];
             let tx = conn.transaction()?;
-            ensure_not_last_superuser(&tx, &rec)?;
-            persist::delete_collecting(&tx, &schema, &rec, 0, &mut deleted)?;
+            delete_checked(&tx, &schema, &rec, &mut deleted)?;
             tx.commit()?;
             delete_record_dirs(storage.as_ref(), &schema, &deleted);
             Ok(())
@@ -547,15 +695,21 @@ pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -
         .await
 }
 
+/// The batch flavour of [`delete`] (see [`create_on`]).
+pub(crate) fn delete_on(conn: &Connection, schema: &Schema, c: Arc<Collection>, req: &RequestInfo, id: &str, files: &mut BatchFiles) -> ApiResult<()> {
+    let rec = find_for_delete(conn, schema, &c, req, id)?;
+    delete_checked(conn, schema, &rec, &mut files.deleted)
+}
+
 /// The placeholder superuser of a fresh install goes away once a real one exists.
-fn remove_installer_superuser(tx: &rusqlite::Transaction, rec: &Record) -> ApiResult<()> {
+fn remove_installer_superuser(tx: &Connection, rec: &Record) -> ApiResult<()> {
     if rec.collection.is_superusers() && rec.get_str("email") != crate::superusers::INSTALLER_EMAIL {
         tx.execute("DELETE FROM `_superusers` WHERE email = ?1", [crate::superusers::INSTALLER_EMAIL])?;
     }
     Ok(())
 }
 
-fn ensure_not_last_superuser(tx: &rusqlite::Transaction, rec: &Record) -> ApiResult<()> {
+fn ensure_not_last_superuser(tx: &Connection, rec: &Record) -> ApiResult<()> {
     if !rec.collection.is_superusers() {
         return Ok(());
     }

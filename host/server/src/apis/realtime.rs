@@ -2,8 +2,8 @@
 
 use axum::body::Body;
 use axum::http::{header, HeaderName, HeaderValue};
-use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
 use futures_util::stream;
 use pocketbun_core::realtime::{Broker, Client, Message};
 use pocketbun_core::{ApiError, FieldError, ValidationErrors};
@@ -30,16 +30,38 @@ impl Drop for Registration {
     }
 }
 
+/// Messages written to the socket in one frame at most (a client that fell behind catches up
+/// with fewer, larger writes).
+const MAX_BATCH: usize = 64;
+
 struct StreamState {
     reg: Registration,
     rx: mpsc::Receiver<Message>,
-    first: Option<Event>,
+    first: Option<bytes::Bytes>,
     idle: std::time::Duration,
-    max_deadline: Instant,
+    /// Ends the stream after `idle` without a message (re-armed once per written frame).
+    idle_timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    max_lifetime: std::pin::Pin<Box<tokio::time::Sleep>>,
 }
 
-fn sse_event(client_id: &str, name: &str, data: &str) -> Event {
-    Event::default().id(client_id).event(name).data(data)
+/// Appends one SSE event as axum's `Event` renders it (`id: …\nevent: …\ndata: …\n\n`, a
+/// line break in the data continues it on a new `data: ` line).
+fn push_sse_event(buf: &mut BytesMut, client_id: &str, name: &str, data: &str) {
+    buf.reserve(client_id.len() + name.len() + data.len() + 24);
+    buf.extend_from_slice(b"id: ");
+    buf.extend_from_slice(client_id.as_bytes());
+    buf.extend_from_slice(b"\nevent: ");
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\ndata: ");
+    let bytes = data.as_bytes();
+    let mut last = 0;
+    for i in bytes.iter().enumerate().filter(|(_, b)| matches!(b, b'\n' | b'\r')).map(|(i, _)| i) {
+        buf.extend_from_slice(&bytes[last..=i]);
+        buf.extend_from_slice(b"data: ");
+        last = i + 1;
+    }
+    buf.extend_from_slice(&bytes[last..]);
+    buf.extend_from_slice(b"\n\n");
 }
 
 pub async fn connect(ctx: Ctx) -> Response {
@@ -49,33 +71,42 @@ pub async fn connect(ctx: Ctx) -> Response {
         return HttpError(ApiError::new(503, msg)).into_response();
     };
     tracing::debug!("realtime connection established: {}", client.id);
-    let connect = sse_event(&client.id, "PB_CONNECT", &format!("{{\"clientId\":\"{}\"}}", client.id));
+    let mut connect = BytesMut::new();
+    push_sse_event(&mut connect, &client.id, "PB_CONNECT", &format!("{{\"clientId\":\"{}\"}}", client.id));
+    let idle = broker.config.idle_timeout;
     let state = StreamState {
-        first: Some(connect),
+        first: Some(connect.freeze()),
         rx,
-        idle: broker.config.idle_timeout,
-        max_deadline: Instant::now() + broker.config.max_lifetime,
+        idle,
+        idle_timer: Box::pin(tokio::time::sleep(idle)),
+        max_lifetime: Box::pin(tokio::time::sleep(broker.config.max_lifetime)),
         reg: Registration { broker, client },
     };
     let events = stream::unfold(state, |mut st| async move {
-        if let Some(ev) = st.first.take() {
-            return Some((Ok::<_, Infallible>(ev), st));
+        if let Some(first) = st.first.take() {
+            return Some((Ok::<_, Infallible>(first), st));
         }
         let client = st.reg.client.clone();
-        tokio::select! {
+        let first = tokio::select! {
             biased;
             _ = client.closed.notified() => None,
-            m = st.rx.recv() => {
-                let m = m?;
-                let ev = sse_event(&client.id, &m.name, &m.data);
-                Some((Ok(ev), st))
-            }
-            _ = tokio::time::sleep(st.idle) => None,
-            _ = tokio::time::sleep_until(st.max_deadline) => None,
+            m = st.rx.recv() => m,
+            _ = st.idle_timer.as_mut() => None,
+            _ = st.max_lifetime.as_mut() => None,
+        }?;
+        let mut buf = BytesMut::new();
+        push_sse_event(&mut buf, &client.id, &first.name, &first.data);
+        for _ in 1..MAX_BATCH {
+            let Ok(m) = st.rx.try_recv() else { break };
+            push_sse_event(&mut buf, &client.id, &m.name, &m.data);
         }
+        let idle = st.idle;
+        st.idle_timer.as_mut().reset(Instant::now() + idle);
+        Some((Ok(buf.freeze()), st))
     });
-    let mut res = Sse::new(events).into_response();
+    let mut res = Body::from_stream(events).into_response();
     let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"));
     res

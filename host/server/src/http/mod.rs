@@ -40,6 +40,7 @@ impl FromRef<ServerState> for AppState {
 pub fn router(state: ServerState) -> Router {
     let api = Router::new()
         .route("/api/health", get(apis::health::health))
+        .route("/api/batch", post(apis::batch::run))
         .route("/api/settings", get(apis::settings::get).patch(apis::settings::patch))
         .route("/api/settings/test/email", post(apis::settings::test_email))
         .route("/api/settings/test/s3", post(apis::settings::test_s3))
