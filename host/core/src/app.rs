@@ -38,6 +38,8 @@ pub struct App {
     pub throttles: crate::ratelimit::ExpiringSet,
     /// Realtime clients and their subscriptions.
     pub realtime: Arc<crate::realtime::Broker>,
+    /// The file storage backends (local, S3 from the settings).
+    pub storages: crate::files::backend::Storages,
 }
 
 impl App {
@@ -86,6 +88,7 @@ impl App {
             rate_limiters: Default::default(),
             throttles: Default::default(),
             realtime,
+            storages: Default::default(),
         }))
     }
 

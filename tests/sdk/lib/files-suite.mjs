@@ -1,9 +1,12 @@
 // The file-field suite (uploads, names, modifiers, deletion, download headers, thumbs,
 // protected files, size/mime rejections, rollback), run once per storage backend by the
-// test/60-files-*.test.mjs files. `backend.local` enables the on-disk layout checks.
+// test/60-files-*.test.mjs and 61-files-s3 files. Where files land is checked through
+// `backend.keys(ctx, prefix)` (every stored object key under a prefix, PocketBase's layout);
+// local storage lists pb_data/storage (sidecars left out), S3 lists the bucket.
+// `backend.local` adds the on-disk sidecar checks, `backend.head(key)` the S3 object headers.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { client, expectSdkError, http, useServer } from './client.mjs';
 import { imageSize } from './image-size.mjs';
@@ -13,7 +16,24 @@ const image = (name) => readFileSync(new URL(name, IMAGES));
 const THUMBS = ['100x20t', '100x20b', '100x30f', '0x50', '80x0', '60x40'];
 const NAME_RE = (base, ext) => new RegExp(`^${base}_[a-z0-9]{10}\\.${ext}$`);
 
+/** The object keys under `prefix` in a local pb_data/storage (`.attrs` sidecars left out). */
+function localKeys(ctx, prefix) {
+  const root = join(ctx.dir, 'storage');
+  const out = [];
+  const walk = (dir) => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (!name.endsWith('.attrs')) out.push(relative(root, path).split(sep).join('/'));
+    }
+  };
+  walk(root);
+  return out.filter((k) => k.startsWith(prefix)).sort();
+}
+
 export function fileSuite(backend) {
+  const keysUnder = backend.keys ?? localKeys;
   const ctx = useServer({ env: backend.env ?? {} }, async (c) => {
     if (backend.setup) await backend.setup(c);
     await c.admin.collections.create({
@@ -49,6 +69,14 @@ export function fileSuite(backend) {
     const dir = join(ctx.dir, 'storage', collectionId);
     return existsSync(dir) ? readdirSync(dir) : [];
   };
+  /** A record's stored keys relative to its directory (`name`, `thumbs_name/size_name`). */
+  const recordKeys = async (rec) => {
+    const prefix = `${rec.collectionId}/${rec.id}/`;
+    return (await keysUnder(ctx, prefix)).map((k) => k.slice(prefix.length));
+  };
+  const hasKey = async (rec, key) => (await recordKeys(rec)).includes(key);
+  /** The ids of the records that have objects in a collection's storage. */
+  const recordIdsWithFiles = async (collectionId) => [...new Set((await keysUnder(ctx, `${collectionId}/`)).map((k) => k.split('/')[1]))].sort();
 
   describe(`files (${backend.name}): uploads`, () => {
     it('create stores sanitized names with a random suffix and serves the content', async () => {
@@ -69,6 +97,12 @@ export function fileSuite(backend) {
         assert.equal(attrs['user.content_type'], 'text/plain; charset=utf-8');
         assert.deepEqual(attrs['user.metadata'], { 'original-filename': 'My Report (Final).TXT' });
       }
+      assert.deepEqual(await recordKeys(rec), [rec.doc, ...rec.images].sort());
+      if (backend.head) {
+        const h = await backend.head(`${rec.collectionId}/${rec.id}/${rec.doc}`);
+        assert.equal(h.get('content-type'), 'text/plain; charset=utf-8');
+        assert.equal(h.get('x-amz-meta-original-filename'), 'My%20Report%20%28Final%29.TXT');
+      }
     });
 
     it('short or extension-less names get a random base; the extension comes from the content', async () => {
@@ -81,7 +115,7 @@ export function fileSuite(backend) {
       const upd = await docs().update(rec.id, { doc: new File(['v2'], 'second.txt') });
       assert.match(upd.doc, NAME_RE('second', 'txt'));
       assert.equal((await fetchFile(rec, rec.doc)).status, 404);
-      if (backend.local) assert.equal(existsSync(stored(rec, rec.doc)), false);
+      assert.equal(await hasKey(rec, rec.doc), false);
       const appended = await docs().update(rec.id, { 'images+': new File([image('photo.png')], 'two.png') });
       assert.match(appended.images[1], NAME_RE('two', 'png'));
       const prepended = await docs().update(rec.id, { '+images': new File([image('photo.png')], 'zero.png') });
@@ -90,11 +124,12 @@ export function fileSuite(backend) {
       const removed = await docs().update(rec.id, { 'images-': [appended.images[0]] });
       assert.deepEqual(removed.images, [prepended.images[0], appended.images[1]]);
       assert.equal((await fetchFile(rec, appended.images[0])).status, 404);
+      assert.equal(await hasKey(rec, appended.images[0]), false);
       const cleared = await docs().update(rec.id, { doc: '', images: [] });
       assert.equal(cleared.doc, '');
       assert.deepEqual(cleared.images, []);
       assert.equal((await fetchFile(rec, upd.doc)).status, 404);
-      if (backend.local) assert.deepEqual(readdirSync(stored(rec)).filter((n) => !n.startsWith('thumbs_')), []);
+      assert.deepEqual((await recordKeys(rec)).filter((n) => !n.startsWith('thumbs_')), []);
     });
 
     it('large uploads (spooled to disk while streaming) round-trip byte for byte, ranges included', async () => {
@@ -108,6 +143,7 @@ export function fileSuite(backend) {
       assert.equal(part.status, 206);
       assert.ok(Buffer.compare(await bytes(part), data.subarray(4000000, 4000100)) === 0);
       if (backend.local) assert.equal(readFileSync(stored(rec, rec.big)).length, data.length);
+      assert.deepEqual(await recordKeys(rec), [rec.big]);
       // over the field's maxSize: rejected with the PocketBase code, nothing stored
       let err;
       try { await docs().create({ big: new File([Buffer.alloc((8 << 20) + 1)], 'huge.bin') }); } catch (e) { err = e; }
@@ -120,6 +156,7 @@ export function fileSuite(backend) {
       assert.equal((await fetchFile(rec, rec.doc)).status, 200);
       await docs().delete(rec.id);
       if (backend.local) assert.equal(existsSync(stored(rec)), false);
+      assert.deepEqual(await recordKeys(rec), []);
       const res = await http(ctx.url, 'GET', `/api/files/docs/${rec.id}/${rec.doc}`);
       assert.equal(res.status, 404);
     });
@@ -139,6 +176,7 @@ export function fileSuite(backend) {
     it('a failed write leaves no files behind', async () => {
       const before = await docs().create({ title: 'unique title', doc: new File(['kept'], 'kept.txt') });
       const dirsBefore = recordDirs(ctx.docsId).sort();
+      const idsBefore = await recordIdsWithFiles(ctx.docsId);
       let err;
       try { await docs().create({ title: 'unique title', doc: new File(['orphan?'], 'orphan.txt') }); } catch (e) { err = e; }
       assert.equal(err?.status, 400);
@@ -151,6 +189,8 @@ export function fileSuite(backend) {
         assert.deepEqual(recordDirs(ctx.docsId).sort(), dirsBefore);
         assert.deepEqual(readdirSync(stored(before)).sort(), [before.doc, before.doc + '.attrs'].sort());
       }
+      assert.deepEqual(await recordIdsWithFiles(ctx.docsId), idsBefore);
+      assert.deepEqual(await recordKeys(before), [before.doc]);
     });
   });
 
@@ -229,7 +269,7 @@ export function fileSuite(backend) {
         const { res, size: dims } = await thumb(png, size);
         assert.deepEqual([dims.type, dims.width, dims.height], ['png', w, h], size);
         assert.equal(res.headers.get('content-disposition'), `inline; filename="${size}_${png}"`);
-        if (backend.local) assert.ok(existsSync(stored(rec, `thumbs_${png}`, `${size}_${png}`)), `${size} cached`);
+        assert.ok(await hasKey(rec, `thumbs_${png}/${size}_${png}`), `${size} cached`);
       }
     });
 
@@ -256,7 +296,7 @@ export function fileSuite(backend) {
       assert.equal(orig.res.headers.get('content-disposition'), `inline; filename="${rec.images[0]}"`);
       const txt = await fetchFile(rec, rec.doc, { thumb: '100x100' });
       assert.equal(await txt.text(), 'not an image');
-      if (backend.local) assert.equal(existsSync(stored(rec, `thumbs_${rec.images[0]}`, `70x70_${rec.images[0]}`)), false);
+      assert.equal(await hasKey(rec, `thumbs_${rec.images[0]}/70x70_${rec.images[0]}`), false);
     });
 
     it('concurrent requests for a new thumb all get the same image', async () => {
@@ -270,8 +310,9 @@ export function fileSuite(backend) {
       const r = await docs().create({ images: [new File([image('photo.png')], 'gone.png')] });
       const res = await fetchFile(r, r.images[0], { thumb: '100x100' });
       assert.equal(imageSize(await bytes(res)).width, 100);
+      assert.deepEqual(await recordKeys(r), [r.images[0], `thumbs_${r.images[0]}/100x100_${r.images[0]}`]);
       await docs().update(r.id, { images: [] });
-      if (backend.local) assert.equal(existsSync(stored(r, `thumbs_${r.images[0]}`)), false);
+      assert.deepEqual(await recordKeys(r), []);
       assert.equal((await fetchFile(r, r.images[0], { thumb: '100x100' })).status, 404);
     });
   });

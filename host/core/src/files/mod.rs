@@ -1,8 +1,9 @@
 //! Record files: name normalisation, content sniffing and the storage behind them.
 //!
-//! Storage is reached only through [`FileStorage`], so another backend (S3) can be added
-//! without touching the record write path or the HTTP layer.
+//! Storage is reached only through [`FileStorage`]; [`backend`] picks local disk or S3 from the
+//! current settings, so the record write path and the HTTP layer do not know which.
 
+pub mod backend;
 pub mod download;
 pub mod local;
 pub mod mime;
@@ -14,7 +15,6 @@ use std::io::{self, Read, Seek};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::App;
 
 /// What is stored next to a file's content.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,10 +66,7 @@ pub trait FileStorage: Send + Sync {
     fn delete_prefix(&self, prefix: &str) -> io::Result<()>;
 }
 
-/// The storage configured for the app (local `pb_data/storage`).
-pub fn storage(app: &App) -> Arc<dyn FileStorage> {
-    Arc::new(local::LocalStorage::new(app.opts.data_dir.join("storage")))
-}
+pub use backend::storage;
 
 /// The storage "directory" of a record's files.
 pub fn record_dir(collection_id: &str, record_id: &str) -> String {

@@ -49,12 +49,12 @@ pub async fn test_s3(ctx: Ctx, body: Body) -> HttpResult {
         errs.add("filesystem", FieldError::new("validation_in_invalid", "Must be a valid value."));
     }
     errs.into_result(FAILED)?;
-    let settings = ctx.app.settings();
-    let s3 = if filesystem == "backups" { &settings["backups"]["s3"] } else { &settings["s3"] };
-    if !s3["enabled"].as_bool().unwrap_or(false) {
-        return Err(ApiError::bad_request(format!("{FAILED} Raw error: \nS3 storage filesystem is not enabled")).into());
-    }
-    Err(ApiError::bad_request(format!("{FAILED} Raw error: \nthe S3 storage backend is not supported by this build")).into())
+    let app = ctx.app.clone();
+    tokio::task::spawn_blocking(move || pocketbun_core::files::backend::test_s3(&app, &filesystem))
+        .await
+        .map_err(|_| ApiError::internal(""))?
+        .map_err(|e| ApiError::bad_request(format!("{FAILED} Raw error: \n{e}")))?;
+    Ok(crate::http::json::no_content())
 }
 
 /// `POST /api/settings/apple/generate-client-secret`: `{secret}` signed with the posted key.

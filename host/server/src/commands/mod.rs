@@ -13,5 +13,9 @@ pub fn bootstrap(g: &GlobalFlags) -> Result<Arc<App>, String> {
         encryption_env: (!g.encryption_env.is_empty()).then(|| g.encryption_env.clone()),
         dev: g.dev,
     })
+    .map(|app| {
+        app.storages.set_s3_connector(Arc::new(pocketbun_storage_s3::AwsS3Connector));
+        app
+    })
     .map_err(|e| e.message)
 }
