@@ -346,78 +346,125 @@
     return {};
   }
 
-  // The `e` of routes, middlewares and request hooks.
-  function requestEvent(raw) {
-    const headers = headerMap(raw.headers);
-    const queryMap = parseQuery(raw.query);
-    const params = {};
-    for (const [k, v] of raw.params) params[k] = v;
-    const resHeaders = [];
-    let body;
-    let auth;
-    const e = {
-      app: $app,
-      request: {
-        method: raw.method,
-        host: (headers.host || [""])[0],
-        remoteAddr: raw.remoteIp,
-        url: {
-          path: raw.path,
-          rawQuery: raw.query,
-          query: () => values(queryMap),
-          string: () => raw.path + (raw.query ? "?" + raw.query : ""),
-        },
-        header: { get: (k) => (headers[String(k).toLowerCase()] || [""])[0], values: (k) => headers[String(k).toLowerCase()] || [] },
-        pathValue: (k) => params[k] || "",
-      },
-      response: {
-        header: () => ({
-          set(k, v) { for (let i = resHeaders.length - 1; i >= 0; i--) if (resHeaders[i][0].toLowerCase() === String(k).toLowerCase()) resHeaders.splice(i, 1); resHeaders.push([String(k), String(v)]); },
-          add(k, v) { resHeaders.push([String(k), String(v)]); },
-          get(k) { const h = resHeaders.find((x) => x[0].toLowerCase() === String(k).toLowerCase()); return h ? h[1] : ""; },
-        }),
-      },
-      get auth() {
-        if (auth === undefined) auth = raw.authJson ? Record.__fromHost(JSON.parse(raw.authJson)) : null;
-        return auth;
-      },
-      set auth(v) { auth = v; },
-      hasSuperuserAuth() { return !!this.auth && this.auth.isSuperuser(); },
-      realIP: () => raw.remoteIp,
-      remoteIP: () => raw.remoteIp,
-      requestInfo() {
-        const snake = {};
-        for (const k of Object.keys(headers)) snake[k.replace(/-/g, "_")] = headers[k][0];
-        const q = {};
-        for (const k of Object.keys(queryMap)) q[k] = queryMap[k][0];
-        return { auth: this.auth, body: parseBody(headers, raw.body), query: q, headers: snake, method: raw.method, context: "default" };
-      },
-      written: () => body !== undefined,
-      json(status, data) { write(status, "application/json", JSON.stringify(data === undefined ? null : data)); },
-      string(status, text) { write(status, "text/plain; charset=utf-8", String(text)); },
-      html(status, html) { write(status, "text/html; charset=utf-8", String(html)); },
-      xml(status, data) { write(status, "application/xml; charset=utf-8", String(data)); },
-      blob(status, contentType, bytes) { write(status, contentType, Array.isArray(bytes) ? bytes : String(bytes)); },
-      noContent(status) { write(status || 204, null, ""); },
-      redirect(status, url) { e.response.header().set("Location", url); write(status || 302, null, ""); },
-      badRequestError: (m, d) => new BadRequestError(m, d),
-      notFoundError: (m, d) => new NotFoundError(m, d),
-      forbiddenError: (m, d) => new ForbiddenError(m, d),
-      unauthorizedError: (m, d) => new UnauthorizedError(m, d),
-      tooManyRequestsError: (m, d) => new TooManyRequestsError(m, d),
-      internalServerError: (m, d) => new InternalServerError(m, d),
-      error: (s, m, d) => new ApiError(s, m, d),
-      // per-request store
-      __store: {},
-      get(k) { return this.__store[k]; },
-      set(k, v) { this.__store[k] = v; },
-      __response() { return body === undefined ? null : [body.status, resHeaders, body.data]; },
-    };
-    function write(status, contentType, data) {
-      if (contentType && !resHeaders.some((h) => h[0].toLowerCase() === "content-type")) resHeaders.push(["Content-Type", contentType]);
-      body = { status: status | 0 || 200, data };
+  // The raw request from the host and what is parsed from it on first use. Shared by
+  // the event and its `request`/`url` views, none of which points back at the event:
+  // without reference cycles QuickJS frees a request's objects as soon as it ends,
+  // instead of leaving them to its (full-heap) cycle collector.
+  class RequestParts {
+    constructor(raw) { this.raw = raw; this.__headers = undefined; this.__query = undefined; }
+    headers() { return this.__headers || (this.__headers = headerMap(this.raw.headers)); }
+    query() { return this.__query || (this.__query = parseQuery(this.raw.query)); }
+  }
+
+  // The `e` of routes, middlewares and request hooks. Built once per request, so
+  // everything lives on prototypes and the views (request, url, response) are made on
+  // first use: a handler that only calls `e.string()` costs a few small objects instead
+  // of ~40 closures.
+  class RequestEvent {
+    constructor(raw) {
+      this.app = $app;
+      this.__p = new RequestParts(raw);
+      this.__raw = raw;
+      this.__resHeaders = [];
+      this.__body = undefined;
+      this.__auth = undefined;
+      this.__req = undefined;
+      this.__res = undefined;
+      this.__store = undefined;
     }
-    return e;
+    get request() { return this.__req || (this.__req = new EventRequest(this.__p)); }
+    set request(v) { this.__req = v; }
+    get response() { return this.__res || (this.__res = new EventResponse(this.__resHeaders)); }
+    set response(v) { this.__res = v; }
+    get auth() {
+      if (this.__auth === undefined) this.__auth = this.__raw.authJson ? Record.__fromHost(JSON.parse(this.__raw.authJson)) : null;
+      return this.__auth;
+    }
+    set auth(v) { this.__auth = v; }
+    hasSuperuserAuth() { return !!this.auth && this.auth.isSuperuser(); }
+    realIP() { return this.__raw.remoteIp; }
+    remoteIP() { return this.__raw.remoteIp; }
+    requestInfo() {
+      const headers = this.__p.headers();
+      const queryMap = this.__p.query();
+      const snake = {};
+      for (const k of Object.keys(headers)) snake[k.replace(/-/g, "_")] = headers[k][0];
+      const q = {};
+      for (const k of Object.keys(queryMap)) q[k] = queryMap[k][0];
+      return { auth: this.auth, body: parseBody(headers, this.__raw.body), query: q, headers: snake, method: this.__raw.method, context: "default" };
+    }
+    written() { return this.__body !== undefined; }
+    json(status, data) { this.__write(status, "application/json", JSON.stringify(data === undefined ? null : data)); }
+    string(status, text) { this.__write(status, "text/plain; charset=utf-8", String(text)); }
+    html(status, html) { this.__write(status, "text/html; charset=utf-8", String(html)); }
+    xml(status, data) { this.__write(status, "application/xml; charset=utf-8", String(data)); }
+    blob(status, contentType, bytes) { this.__write(status, contentType, Array.isArray(bytes) ? bytes : String(bytes)); }
+    noContent(status) { this.__write(status || 204, null, ""); }
+    redirect(status, url) { this.response.header().set("Location", url); this.__write(status || 302, null, ""); }
+    badRequestError(m, d) { return new BadRequestError(m, d); }
+    notFoundError(m, d) { return new NotFoundError(m, d); }
+    forbiddenError(m, d) { return new ForbiddenError(m, d); }
+    unauthorizedError(m, d) { return new UnauthorizedError(m, d); }
+    tooManyRequestsError(m, d) { return new TooManyRequestsError(m, d); }
+    internalServerError(m, d) { return new InternalServerError(m, d); }
+    error(s, m, d) { return new ApiError(s, m, d); }
+    // per-request store
+    get(k) { return this.__store ? this.__store[k] : undefined; }
+    set(k, v) { (this.__store || (this.__store = {}))[k] = v; }
+    __write(status, contentType, data) {
+      const h = this.__resHeaders;
+      if (contentType && !h.some((x) => x[0].toLowerCase() === "content-type")) h.push(["Content-Type", contentType]);
+      this.__body = { status: status | 0 || 200, data };
+    }
+    __response() { return this.__body === undefined ? null : [this.__body.status, this.__resHeaders, this.__body.data]; }
+  }
+
+  class EventRequest {
+    constructor(parts) {
+      this.__p = parts;
+      this.method = parts.raw.method;
+      this.remoteAddr = parts.raw.remoteIp;
+      this.__url = undefined;
+    }
+    get host() { return (this.__p.headers().host || [""])[0]; }
+    get url() { return this.__url || (this.__url = new EventUrl(this.__p)); }
+    get header() { return new RequestHeader(this.__p.headers()); }
+    pathValue(k) {
+      for (const [name, v] of this.__p.raw.params) if (name === k) return v;
+      return "";
+    }
+  }
+
+  class EventUrl {
+    constructor(parts) { this.__p = parts; this.path = parts.raw.path; this.rawQuery = parts.raw.query; }
+    query() { return values(this.__p.query()); }
+    string() { return this.path + (this.rawQuery ? "?" + this.rawQuery : ""); }
+  }
+
+  class RequestHeader {
+    constructor(map) { this.__map = map; }
+    get(k) { return (this.__map[String(k).toLowerCase()] || [""])[0]; }
+    values(k) { return this.__map[String(k).toLowerCase()] || []; }
+  }
+
+  class EventResponse {
+    constructor(list) { this.__list = list; }
+    header() { return new ResponseHeader(this.__list); }
+  }
+
+  class ResponseHeader {
+    constructor(list) { this.__list = list; }
+    set(k, v) {
+      const l = this.__list, key = String(k).toLowerCase();
+      for (let i = l.length - 1; i >= 0; i--) if (l[i][0].toLowerCase() === key) l.splice(i, 1);
+      l.push([String(k), String(v)]);
+    }
+    add(k, v) { this.__list.push([String(k), String(v)]); }
+    get(k) { const key = String(k).toLowerCase(); const h = this.__list.find((x) => x[0].toLowerCase() === key); return h ? h[1] : ""; }
+  }
+
+  function requestEvent(raw) {
+    return new RequestEvent(raw);
   }
 
   // Runs fns as a chain: each `e.next()` calls the following one, the last one's
@@ -455,7 +502,8 @@
 
   global.routerAdd = function (method, path, handler, ...middlewares) {
     if (typeof handler !== "function") throw new Error("routerAdd: the handler must be a function");
-    routes.push({ id: routes.length, method: String(method).toUpperCase(), path: String(path), handler, middlewares: middlewares.map(middlewareFn) });
+    const mws = middlewares.map(middlewareFn);
+    routes.push({ id: routes.length, method: String(method).toUpperCase(), path: String(path), handler, middlewares: mws, chain: mws.concat([handler]) });
   };
 
   global.routerUse = function () {
@@ -534,9 +582,11 @@
       const e = requestEvent(raw);
       try {
         if (!route) throw new NotFoundError();
-        runChain(e, route.middlewares.concat([route.handler]));
+        runChain(e, route.chain);
       } catch (err) {
         return errorTuple(err);
+      } finally {
+        e.next = undefined; // the chain closure refers to `e`: break the cycle
       }
       const res = e.__response() || [200, [], ""];
       return [0, res[0], res[1], res[2]];

@@ -37,4 +37,6 @@ OUT="$ROOT/host/wasm/assets/jsvm.wasm"
 mkdir -p "$(dirname "$OUT")"
 cp "$TARGET_DIR/wasm32-wasip2/release/pocketbun_jsvm.wasm" "$OUT"
 (cd "$ROOT" && sha256sum host/wasm/assets/jsvm.wasm > host/wasm/assets/jsvm.wasm.sha256)
+# what it was built from (checked by scripts/test-all's jsvm stage)
+"$ROOT/scripts/jsvm-inputs" > "$OUT.inputs"
 ls -l "$OUT"; cat "$OUT.sha256"
