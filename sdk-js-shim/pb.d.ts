@@ -110,26 +110,16 @@ interface RequestEvent {
 }
 
 interface DbQuery {
+  /** `{:name}` placeholders are bound parameters; `{{table}}` / `[[column]]` are quoted. */
   bind(params: { [name: string]: any }): DbQuery;
-  execute(): { rowsAffected(): number };
+  execute(): { rowsAffected(): number; lastInsertId(): number };
+  /** Fills `target` (e.g. `arrayOf(new DynamicModel({...}))`, rows converted to the shape). */
   all(target?: any[]): Array<{ [column: string]: any }>;
+  /** Throws "sql: no rows in result set" when there is no row. */
   one(target?: object): { [column: string]: any };
 }
 
-declare const $app: {
-  findRecordById(collection: string | Collection, id: string): Record;
-  findRecordsByFilter(collection: string | Collection, filter: string, sort?: string, limit?: number, offset?: number, params?: { [name: string]: any }): Record[];
-  findFirstRecordByFilter(collection: string | Collection, filter: string, params?: { [name: string]: any }): Record;
-  findFirstRecordByData(collection: string | Collection, field: string, value: any): Record;
-  findCollectionByNameOrId(nameOrId: string): Collection;
-  save(record: Record): void;
-  delete(record: Record): void;
-  /** `{:name}` placeholders are bound parameters. */
-  db(): { newQuery(sql: string): DbQuery };
-  settings(): { [key: string]: any };
-  store(): { get(k: string): any; set(k: string, v: any): void; has(k: string): boolean; remove(k: string): void; getOrSet(k: string, fn: () => any): any };
-  logger(): { debug(msg: string, ...kv: any[]): void; info(msg: string, ...kv: any[]): void; warn(msg: string, ...kv: any[]): void; error(msg: string, ...kv: any[]): void };
-};
+declare const $app: App;
 
 declare const $apis: {
   requireAuth(...collections: string[]): (e: RequestEvent) => any;
@@ -151,3 +141,162 @@ declare function onRecordCreateRequest(handler: (e: RequestEvent & { collection:
 /** Registered; the host does not schedule plugin crons yet. */
 declare function cronAdd(id: string, expression: string, handler: () => void): void;
 declare function cronRemove(id: string): void;
+
+// ---------------------------------------------------------------- app.js
+
+/** `$app` (and the `txApp` of `runInTransaction`). Failures throw Go-like errors: a miss
+ * is "sql: no rows in result set" (a 404 when uncaught), anything else a 400 when uncaught. */
+interface App {
+  findCollectionByNameOrId(nameOrId: string): Collection;
+  findCachedCollectionByNameOrId(nameOrId: string): Collection;
+  findAllCollections(...types: string[]): Collection[];
+  hasTable(name: string): boolean;
+  tableColumns(name: string): string[];
+  findRecordById(collection: string | Collection, id: string): Record;
+  findRecordsByIds(collection: string | Collection, ids: string[], ...exprs: DbxExpression[]): Record[];
+  findAllRecords(collection: string | Collection, ...exprs: DbxExpression[]): Record[];
+  findFirstRecordByData(collection: string | Collection, field: string, value: any): Record;
+  findRecordsByFilter(collection: string | Collection, filter: string, sort?: string, limit?: number, offset?: number, params?: { [name: string]: any }): Record[];
+  findFirstRecordByFilter(collection: string | Collection, filter: string, params?: { [name: string]: any }): Record;
+  countRecords(collection: string | Collection, ...exprs: DbxExpression[]): number;
+  findAuthRecordByEmail(collection: string | Collection, email: string): Record;
+  save(record: Record): void;
+  saveNoValidate(record: Record): void;
+  validate(record: Record): void;
+  delete(record: Record): void;
+  db(): { newQuery(sql: string): DbQuery };
+  nonconcurrentDB(): { newQuery(sql: string): DbQuery };
+  concurrentDB(): { newQuery(sql: string): DbQuery };
+  settings(): { [key: string]: any };
+  store(): { get(k: string): any; set(k: string, v: any): void; has(k: string): boolean; remove(k: string): void; getOrSet(k: string, fn: () => any): any };
+  logger(): { debug(msg: string, ...kv: any[]): void; info(msg: string, ...kv: any[]): void; warn(msg: string, ...kv: any[]): void; error(msg: string, ...kv: any[]): void };
+  isDev(): boolean;
+  isTransactional(): boolean;
+  /** Every write made in `fn` (through `txApp` or `$app`: the instance's calls all join the
+   * open transaction) commits together, or rolls back when `fn` throws. Nested calls run in
+   * the outer transaction. Do not call `e.next()` inside one. */
+  runInTransaction(fn: (txApp: App) => void): void;
+  newMailClient(): { send(message: MailerMessage): void };
+}
+
+interface DbxExpression { build(params: { [name: string]: any }): string }
+
+declare const $dbx: {
+  exp(sql: string, params?: { [name: string]: any }): DbxExpression;
+  hashExp(values: { [column: string]: any }): DbxExpression;
+  not(e: DbxExpression): DbxExpression;
+  and(...e: DbxExpression[]): DbxExpression;
+  or(...e: DbxExpression[]): DbxExpression;
+  in(column: string, ...values: any[]): DbxExpression;
+  notIn(column: string, ...values: any[]): DbxExpression;
+  like(column: string, ...values: string[]): DbxExpression;
+  notLike(column: string, ...values: string[]): DbxExpression;
+  orLike(column: string, ...values: string[]): DbxExpression;
+  orNotLike(column: string, ...values: string[]): DbxExpression;
+  exists(e: DbxExpression): DbxExpression;
+  notExists(e: DbxExpression): DbxExpression;
+  between(column: string, from: any, to: any): DbxExpression;
+  notBetween(column: string, from: any, to: any): DbxExpression;
+};
+
+declare class DynamicModel { constructor(shape: { [field: string]: any }); [field: string]: any; }
+declare function arrayOf<T>(model: T): T[];
+
+interface MailerAddress { address: string; name?: string }
+/** cc, bcc, headers and attachments are not supported by PocketBun yet (send throws). */
+declare class MailerMessage {
+  constructor(data?: Partial<MailerMessage>);
+  from: MailerAddress;
+  to: MailerAddress[];
+  cc: MailerAddress[];
+  bcc: MailerAddress[];
+  subject: string;
+  html: string;
+  text: string;
+  headers: { [name: string]: string };
+  attachments: { [name: string]: any };
+}
+
+// ---------------------------------------------------------------- security.js
+
+declare const $security: {
+  md5(text: string): string;
+  sha256(text: string): string;
+  sha512(text: string): string;
+  hs256(text: string, secret: string): string;
+  hs512(text: string, secret: string): string;
+  /** Constant-time comparison. */
+  equal(a: string, b: string): boolean;
+  randomString(length: number): string;
+  randomStringWithAlphabet(length: number, alphabet: string): string;
+  pseudorandomString(length: number): string;
+  pseudorandomStringWithAlphabet(length: number, alphabet: string): string;
+  /** HS256 token with `exp` = now + secDuration. */
+  createJWT(payload: { [claim: string]: any }, signingKey: string, secDuration: number): string;
+  parseJWT(token: string, verificationKey: string): { [claim: string]: any };
+  parseUnverifiedJWT(token: string): { [claim: string]: any };
+  /** AES-256-GCM with a 32-character key; base64(nonce + ciphertext), as PocketBase. */
+  encrypt(data: string, key: string): string;
+  decrypt(cipherText: string, key: string): string;
+};
+
+// ---------------------------------------------------------------- http.js
+
+/** Outgoing HTTP. The server may restrict the hosts with POCKETBUN_HTTP_ALLOW. */
+declare const $http: {
+  send(config: {
+    url: string;
+    method?: string;
+    body?: string;
+    /** Legacy: sent as a JSON body. */
+    data?: { [key: string]: any };
+    headers?: { [name: string]: string };
+    /** Seconds, default 120. */
+    timeout?: number;
+  }): {
+    statusCode: number;
+    headers: { [name: string]: string[] };
+    cookies: { [name: string]: { name: string; value: string; path: string; domain: string; maxAge: number; secure: boolean; httpOnly: boolean; raw: string } };
+    body: number[];
+    raw: string;
+    json: any;
+  };
+};
+
+// ---------------------------------------------------------------- os.js
+
+/** goja_nodejs' process object: only `env`. */
+declare const process: { env: { [name: string]: string | undefined } };
+/** The hooks dir as `require` sees it ("/pb_hooks"). */
+declare const __hooks: string;
+/** CommonJS modules (`.js`/`.json`) from pb_hooks: `require(`${__hooks}/utils.js`)`. */
+declare function require(path: string): any;
+/** Only `getenv` works; the process and file APIs throw "… is not available in the PocketBun sandbox". */
+declare const $os: {
+  getenv(name: string): string;
+  args: string[];
+  exec(...args: any[]): never;
+  cmd(...args: any[]): never;
+  readFile(...args: any[]): never;
+  writeFile(...args: any[]): never;
+  readDir(...args: any[]): never;
+  mkdir(...args: any[]): never;
+  mkdirAll(...args: any[]): never;
+  remove(...args: any[]): never;
+  removeAll(...args: any[]): never;
+  rename(...args: any[]): never;
+  stat(...args: any[]): never;
+  exit(...args: any[]): never;
+};
+
+// ---------------------------------------------------------------- template.js
+
+interface Template { render(data?: any): string }
+/** Go html/template subset: {{.x}}, if/else if/else, range/else, with, define/template/block,
+ * trim markers, functions raw len not eq ne lt le gt ge and or index print. Files are read
+ * from pb_hooks (`.html`, `.tmpl`, `.txt`). */
+declare const $template: {
+  loadFiles(...paths: string[]): Template;
+  loadString(...texts: string[]): Template;
+  addFuncs(funcs: { [name: string]: (...args: any[]) => any }): typeof $template;
+};

@@ -79,6 +79,8 @@
   function errorTuple(err) {
     if (isResourceExhaustion(err)) throw err;
     if (err instanceof ApiError) return [1, err.status, err.message, JSON.stringify(err.data)];
+    // Go-like errors of $app and friends (app.js) convert like PocketBase's router does
+    if (err && typeof err.__toApiError === "function") return errorTuple(err.__toApiError());
     if (err && err.__hostError) return [1, err.status, err.message, JSON.stringify(err.data || {})];
     log("error", "pb_hooks handler failed: " + describe(err));
     return [1, 400, DEFAULT_MESSAGES[400], "{}"];

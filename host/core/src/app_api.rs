@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 use crate::app::App;
-use crate::db::SqlParams;
+use crate::db::{DbScope, SqlParams};
 use crate::error::{ApiError, ApiResult};
 use crate::model::Collection;
 use crate::record::persist;
@@ -37,9 +37,8 @@ pub fn full_json(rec: &Record) -> Value {
     rec.to_json(Visibility { superuser: true, owner: true })
 }
 
-pub async fn find_by_id(app: &App, c: Arc<Collection>, id: String) -> ApiResult<Record> {
-    app.data
-        .read(move |conn| persist::find_by_id(conn, &c, &id))
+pub async fn find_by_id(db: &DbScope, c: Arc<Collection>, id: String) -> ApiResult<Record> {
+    db.read(move |conn| persist::find_by_id(conn, &c, &id))
         .await?
         .ok_or_else(|| ApiError::not_found(""))
 }
@@ -95,7 +94,7 @@ pub struct FilterQuery {
 }
 
 /// PocketBase's `findRecordsByFilter`, capped at [`MAX_PER_PAGE`] rows.
-pub async fn find_by_filter(app: &App, c: Arc<Collection>, q: FilterQuery) -> ApiResult<Vec<Record>> {
+pub async fn find_by_filter(app: &App, db: &DbScope, c: Arc<Collection>, q: FilterQuery) -> ApiResult<Vec<Record>> {
     let req = RequestInfo::default();
     let mut rq = RecordQuery { skip_total: true, ..Default::default() };
     let filter = substitute_filter_params(&q.filter, &q.params);
@@ -118,18 +117,29 @@ pub async fn find_by_filter(app: &App, c: Arc<Collection>, q: FilterQuery) -> Ap
     let want = if limit == 0 { MAX_PER_PAGE } else { (limit + offset).min(MAX_PER_PAGE) };
     rq.page = 1;
     rq.per_page = want;
-    let items = app.data.read(move |conn| rq.run(conn, &c)).await?.items;
+    let items = db.read(move |conn| rq.run(conn, &c)).await?.items;
     Ok(items.into_iter().skip(offset as usize).take(if limit == 0 { usize::MAX } else { limit as usize }).collect())
 }
 
+/// What [`save`] does with the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveMode {
+    /// Validate, then write (`$app.save`).
+    Save,
+    /// Write without field validation (`$app.saveNoValidate`).
+    SaveNoValidate,
+    /// Only validate (`$app.validate`); nothing is written.
+    ValidateOnly,
+}
+
 /// Inserts or updates (when `data.id` names an existing record) with full rights, running
-/// field validation like PocketBase's `app.Save`.
-pub async fn save(app: &App, c: Arc<Collection>, data: Map<String, Value>) -> ApiResult<Record> {
+/// field validation like PocketBase's `app.Save` (unless `mode` says otherwise).
+pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String, Value>, mode: SaveMode) -> ApiResult<Record> {
     if c.is_view() {
         return Err(ApiError::bad_request("Unsupported collection type."));
     }
     let id = data.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-    let existing = if id.is_empty() { None } else { find_by_id(app, c.clone(), id).await.ok() };
+    let existing = if id.is_empty() { None } else { find_by_id(db, c.clone(), id).await.ok() };
     let is_new = existing.is_none();
     let mut rec = existing.unwrap_or_else(|| Record::new(c.clone()));
     let access = WriteAccess { superuser: true, manager: true };
@@ -140,32 +150,36 @@ pub async fn save(app: &App, c: Arc<Collection>, data: Map<String, Value>) -> Ap
         prepare_update(&mut rec);
     }
     let schema = app.schema();
-    app.data
-        .write(move |conn| {
+    db.write(move |conn| {
             let mut errs = body_errs;
-            errs.merge(validate_record(conn, &schema, &rec));
-            errs.into_result(if is_new { "Failed to create record." } else { "Failed to update record." })?;
-            let tx = conn.transaction()?;
-            if is_new {
-                persist::insert(&tx, &rec)?;
-            } else {
-                persist::update(&tx, &rec)?;
+            if mode != SaveMode::SaveNoValidate {
+                errs.merge(validate_record(conn, &schema, &rec));
             }
-            tx.commit()?;
+            errs.into_result(if is_new { "Failed to create record." } else { "Failed to update record." })?;
+            if mode == SaveMode::ValidateOnly {
+                return Ok(rec);
+            }
+            // a savepoint, so this also nests inside an open `WriteTx`
+            let sp = conn.savepoint()?;
+            if is_new {
+                persist::insert(&sp, &rec)?;
+            } else {
+                persist::update(&sp, &rec)?;
+            }
+            sp.commit()?;
             rec.original = Some(rec.values.clone());
             Ok(rec)
         })
         .await
 }
 
-pub async fn delete(app: &App, c: Arc<Collection>, id: String) -> ApiResult<()> {
-    let rec = find_by_id(app, c, id).await?;
+pub async fn delete(app: &App, db: &DbScope, c: Arc<Collection>, id: String) -> ApiResult<()> {
+    let rec = find_by_id(db, c, id).await?;
     let schema = app.schema();
-    app.data
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            persist::delete(&tx, &schema, &rec, 0)?;
-            tx.commit()?;
+    db.write(move |conn| {
+            let sp = conn.savepoint()?;
+            persist::delete(&sp, &schema, &rec, 0)?;
+            sp.commit()?;
             Ok(())
         })
         .await
@@ -211,10 +225,9 @@ fn cell(v: ValueRef<'_>) -> Value {
 }
 
 /// A read query: rows as objects (column -> value).
-pub async fn query(app: &App, sql: String, params: Vec<(String, Param)>) -> ApiResult<Vec<Map<String, Value>>> {
+pub async fn query(db: &DbScope, sql: String, params: Vec<(String, Param)>) -> ApiResult<Vec<Map<String, Value>>> {
     let (sql, bound) = bind_sql(&sql, params)?;
-    app.data
-        .read(move |conn| {
+    db.read(move |conn| {
             let mut stmt = conn.prepare(&sql).map_err(sql_error)?;
             let names: Vec<String> = stmt.column_names().into_iter().map(str::to_string).collect();
             let refs = bound.as_refs();
@@ -233,10 +246,9 @@ pub async fn query(app: &App, sql: String, params: Vec<(String, Param)>) -> ApiR
 }
 
 /// A write statement on the writer connection; returns the number of changed rows.
-pub async fn exec(app: &App, sql: String, params: Vec<(String, Param)>) -> ApiResult<u64> {
+pub async fn exec(db: &DbScope, sql: String, params: Vec<(String, Param)>) -> ApiResult<u64> {
     let (sql, bound) = bind_sql(&sql, params)?;
-    app.data
-        .write(move |conn| {
+    db.write(move |conn| {
             let refs = bound.as_refs();
             let n = conn.execute(&sql, refs.as_slice()).map_err(sql_error)?;
             Ok(n as u64)

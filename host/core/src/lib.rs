@@ -16,6 +16,7 @@ pub mod list_sql;
 pub mod logs;
 pub mod files;
 pub mod mail;
+pub mod outbound_http;
 pub mod query;
 pub mod model;
 pub mod ratelimit;

@@ -10,10 +10,13 @@ use pocketbun_core::{ApiError, App};
 use pocketbun_core::model::Collection;
 use pocketbun_core::record::rules::RequestInfo;
 use pocketbun_core::record::service::{self, record_json, WriteInput};
+use pocketbun_core::db::{DbScope, WriteTx};
+use pocketbun_core::{mail, outbound_http};
 use pocketbun_wasm::{
-    BoxFuture, CoreError, CoreResult, DefaultAction, HostOptions, HttpRequest, PluginCore, PluginHost, RecordFilter, RouteError,
-    SqlParam,
+    BoxFuture, CoreError, CoreResult, DefaultAction, HostOptions, HttpRequest, OutboundRequest, OutboundResponse, PluginCore,
+    PluginHost, PluginTx, RecordFilter, RouteError, SaveMode, SqlParam,
 };
+use std::time::Duration;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,8 +27,43 @@ use crate::http::context::{AppState, Ctx};
 use crate::http::error::{HttpError, HttpResult};
 use crate::http::json::json_picked;
 
-/// The core as plugins see it: the app's own rights, JSON records.
-pub struct CoreBridge(pub Arc<App>);
+/// The core as plugins see it: the app's own rights, JSON records. `db` is the app's
+/// database, or an open write transaction for a `txApp`.
+pub struct CoreBridge {
+    app: Arc<App>,
+    db: DbScope,
+}
+
+impl CoreBridge {
+    pub fn new(app: Arc<App>) -> Self {
+        let db = DbScope::Pool(app.data.clone());
+        Self { app, db }
+    }
+
+    fn parts(&self) -> (Arc<App>, DbScope) {
+        (self.app.clone(), self.db.clone())
+    }
+}
+
+/// `$app.runInTransaction`'s `txApp`: a bridge bound to the open transaction.
+struct TxBridge {
+    tx: Arc<WriteTx>,
+    core: Arc<CoreBridge>,
+}
+
+impl PluginTx for TxBridge {
+    fn core(&self) -> Arc<dyn PluginCore> {
+        self.core.clone()
+    }
+    fn commit(&self) -> BoxFuture<CoreResult<()>> {
+        let tx = self.tx.clone();
+        Box::pin(async move { tx.commit().await.map_err(core_err) })
+    }
+    fn rollback(&self) -> BoxFuture<CoreResult<()>> {
+        let tx = self.tx.clone();
+        Box::pin(async move { tx.rollback().await.map_err(core_err) })
+    }
+}
 
 fn core_err(e: ApiError) -> CoreError {
     CoreError { status: e.status, message: e.message, data: e.data }
@@ -45,66 +83,155 @@ fn params(ps: Vec<(String, SqlParam)>) -> Vec<(String, Param)> {
     ps.into_iter().map(|(k, v)| (k, param(v))).collect()
 }
 
+/// `{address, name}` of a mail message.
+fn mail_address(v: &Value) -> (String, String) {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    (s("address"), s("name"))
+}
+
+fn mail_message(msg: &Value, settings: &Value) -> CoreResult<mail::Message> {
+    for unsupported in ["cc", "bcc", "attachments", "inlineAttachments", "headers"] {
+        let present = match msg.get(unsupported) {
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::Object(o)) => !o.is_empty(),
+            Some(Value::Null) | None => false,
+            Some(_) => true,
+        };
+        if present {
+            return Err(CoreError::new(400, format!("MailerMessage.{unsupported} is not supported by PocketBun yet")));
+        }
+    }
+    let (mut from_address, mut from_name) = mail_address(msg.get("from").unwrap_or(&Value::Null));
+    if from_address.is_empty() {
+        (from_name, from_address) = mail::sender(settings);
+    }
+    let to: Vec<String> = msg
+        .get("to")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|t| mail_address(t).0).filter(|a| !a.is_empty()).collect())
+        .unwrap_or_default();
+    if to.is_empty() {
+        return Err(CoreError::new(400, "at least one \"to\" address is required"));
+    }
+    let s = |k: &str| msg.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    Ok(mail::Message { from_name, from_address, to, subject: s("subject"), html: s("html"), text: s("text") })
+}
+
 impl PluginCore for CoreBridge {
     fn find_record_by_id(&self, collection: String, id: String) -> BoxFuture<CoreResult<Value>> {
-        let app = self.0.clone();
+        let (app, db) = self.parts();
         Box::pin(async move {
             let c = app_api::collection(&app, &collection).map_err(core_err)?;
-            let rec = app_api::find_by_id(&app, c, id).await.map_err(core_err)?;
+            let rec = app_api::find_by_id(&db, c, id).await.map_err(core_err)?;
             Ok(app_api::full_json(&rec))
         })
     }
 
     fn find_records_by_filter(&self, q: RecordFilter) -> BoxFuture<CoreResult<Vec<Value>>> {
-        let app = self.0.clone();
+        let (app, db) = self.parts();
         Box::pin(async move {
             let c = app_api::collection(&app, &q.collection).map_err(core_err)?;
             let fq = FilterQuery { filter: q.filter, sort: q.sort, limit: q.limit, offset: q.offset, params: q.params };
-            let list = app_api::find_by_filter(&app, c, fq).await.map_err(core_err)?;
+            let list = app_api::find_by_filter(&app, &db, c, fq).await.map_err(core_err)?;
             Ok(list.iter().map(app_api::full_json).collect())
         })
     }
 
-    fn save_record(&self, collection: String, data: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
-        let app = self.0.clone();
+    fn save_record(&self, collection: String, data: Map<String, Value>, mode: SaveMode) -> BoxFuture<CoreResult<Value>> {
+        let (app, db) = self.parts();
+        let mode = match mode {
+            SaveMode::Save => app_api::SaveMode::Save,
+            SaveMode::SaveNoValidate => app_api::SaveMode::SaveNoValidate,
+            SaveMode::ValidateOnly => app_api::SaveMode::ValidateOnly,
+        };
         Box::pin(async move {
             let c = app_api::collection(&app, &collection).map_err(core_err)?;
-            let rec = app_api::save(&app, c, data).await.map_err(core_err)?;
+            let rec = app_api::save(&app, &db, c, data, mode).await.map_err(core_err)?;
             Ok(app_api::full_json(&rec))
         })
     }
 
     fn delete_record(&self, collection: String, id: String) -> BoxFuture<CoreResult<()>> {
-        let app = self.0.clone();
+        let (app, db) = self.parts();
         Box::pin(async move {
             let c = app_api::collection(&app, &collection).map_err(core_err)?;
-            app_api::delete(&app, c, id).await.map_err(core_err)
+            app_api::delete(&app, &db, c, id).await.map_err(core_err)
         })
     }
 
     fn find_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<Value>> {
-        let app = self.0.clone();
+        let app = self.app.clone();
         Box::pin(async move { Ok(app_api::collection(&app, &name_or_id).map_err(core_err)?.to_api_json()) })
     }
 
     fn db_query(&self, sql: String, ps: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<Vec<Map<String, Value>>>> {
-        let app = self.0.clone();
-        Box::pin(async move { app_api::query(&app, sql, params(ps)).await.map_err(core_err) })
+        let db = self.db.clone();
+        Box::pin(async move { app_api::query(&db, sql, params(ps)).await.map_err(core_err) })
     }
 
     fn db_exec(&self, sql: String, ps: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<u64>> {
-        let app = self.0.clone();
-        Box::pin(async move { app_api::exec(&app, sql, params(ps)).await.map_err(core_err) })
+        let db = self.db.clone();
+        Box::pin(async move { app_api::exec(&db, sql, params(ps)).await.map_err(core_err) })
     }
 
     fn settings(&self) -> Value {
-        pocketbun_core::settings::masked(&self.0.settings())
+        pocketbun_core::settings::masked(&self.app.settings())
+    }
+
+    fn is_dev(&self) -> bool {
+        self.app.opts.dev
+    }
+
+    fn begin_transaction(&self, max_duration: Duration) -> BoxFuture<CoreResult<Arc<dyn PluginTx>>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            if matches!(db, DbScope::Tx(_)) {
+                return Err(CoreError::new(400, "a transaction is already open"));
+            }
+            let tx = Arc::new(app.data.begin_write_tx(max_duration).await.map_err(core_err)?);
+            let core = Arc::new(CoreBridge { app, db: DbScope::Tx(tx.clone()) });
+            Ok(Arc::new(TxBridge { tx, core }) as Arc<dyn PluginTx>)
+        })
+    }
+
+    fn send_mail(&self, message: Value) -> BoxFuture<CoreResult<()>> {
+        let app = self.app.clone();
+        Box::pin(async move {
+            let settings = app.settings();
+            let msg = mail_message(&message, &settings)?;
+            mail::send(&settings, msg).await.map_err(|e| CoreError::new(400, e))
+        })
+    }
+
+    fn http_send(&self, req: OutboundRequest) -> BoxFuture<CoreResult<OutboundResponse>> {
+        Box::pin(async move {
+            let req = outbound_http::Request { method: req.method, url: req.url, headers: req.headers, body: req.body, timeout: req.timeout };
+            let res = outbound_http::send(req).await.map_err(core_err)?;
+            Ok(OutboundResponse { status: res.status, headers: res.headers, body: res.body })
+        })
+    }
+}
+
+/// The hook API's TypeScript declarations (`sdk-js-shim/pb.d.ts`).
+const HOOK_TYPES: &str = include_str!("../../../sdk-js-shim/pb.d.ts");
+
+/// Writes `pb_data/types.d.ts` for editors, as PocketBase does on every start (only when
+/// the content changed). A failure is only a warning.
+fn refresh_types_file(data_dir: &std::path::Path) {
+    let path = data_dir.join("types.d.ts");
+    let content = format!("// PocketBun {}: pb_hooks API declarations (generated on serve; do not edit)\n{HOOK_TYPES}", env!("CARGO_PKG_VERSION"));
+    if std::fs::read_to_string(&path).is_ok_and(|old| old == content) {
+        return;
+    }
+    if let Err(e) = std::fs::write(&path, content) {
+        tracing::warn!("unable to refresh the app types file {}: {e}", path.display());
     }
 }
 
 /// Loads `pb_hooks` (default `<dir>/../pb_hooks`) and `pb_plugins` (default
 /// `./pb_plugins`); `None` when there is nothing to load.
 pub async fn load(g: &GlobalFlags, app: &Arc<App>) -> Result<Option<Arc<PluginHost>>, String> {
+    refresh_types_file(&g.dir);
     let hooks_dir = g.hooks_dir.clone().unwrap_or_else(|| g.dir.join("..").join("pb_hooks"));
     let plugins_dir = g.plugins_dir.clone().unwrap_or_else(|| PathBuf::from("pb_plugins"));
     let mut opts = HostOptions {
@@ -118,7 +245,7 @@ pub async fn load(g: &GlobalFlags, app: &Arc<App>) -> Result<Option<Arc<PluginHo
     if let Some(ms) = std::env::var("POCKETBUN_PLUGIN_TIMEOUT_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
         opts.limits.call_timeout = std::time::Duration::from_millis(ms.max(10));
     }
-    let host = PluginHost::load(opts, Arc::new(CoreBridge(app.clone()))).await?;
+    let host = PluginHost::load(opts, Arc::new(CoreBridge::new(app.clone()))).await?;
     Ok(host.map(Arc::new))
 }
 

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -35,6 +36,31 @@ pub enum SqlParam {
     Blob(Vec<u8>),
 }
 
+/// What `save_record` does (PocketBase's `save`, `saveNoValidate`, `validate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveMode {
+    Save,
+    SaveNoValidate,
+    ValidateOnly,
+}
+
+/// An outgoing HTTP request (`$http.send`).
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboundResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
 pub struct RecordFilter {
     pub collection: String,
     pub filter: String,
@@ -53,12 +79,31 @@ pub struct RecordFilter {
 pub trait PluginCore: Send + Sync + 'static {
     fn find_record_by_id(&self, collection: String, id: String) -> BoxFuture<CoreResult<Value>>;
     fn find_records_by_filter(&self, query: RecordFilter) -> BoxFuture<CoreResult<Vec<Value>>>;
-    /// Inserts, or updates when `data.id` names an existing record; returns the stored record.
-    fn save_record(&self, collection: String, data: Map<String, Value>) -> BoxFuture<CoreResult<Value>>;
+    /// Inserts, or updates when `data.id` names an existing record; returns the stored
+    /// record (for `ValidateOnly`: the record as it would be stored).
+    fn save_record(&self, collection: String, data: Map<String, Value>, mode: SaveMode) -> BoxFuture<CoreResult<Value>>;
     fn delete_record(&self, collection: String, id: String) -> BoxFuture<CoreResult<()>>;
     fn find_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<Value>>;
     fn db_query(&self, sql: String, params: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<Vec<Map<String, Value>>>>;
     fn db_exec(&self, sql: String, params: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<u64>>;
     /// The settings with secrets masked.
     fn settings(&self) -> Value;
+    /// `--dev` mode.
+    fn is_dev(&self) -> bool;
+    /// Opens a write transaction that lasts at most `max_duration`; every call on the
+    /// returned [`PluginTx::core`] runs inside it. Fails on a core that already is one.
+    fn begin_transaction(&self, max_duration: std::time::Duration) -> BoxFuture<CoreResult<Arc<dyn PluginTx>>>;
+    /// Sends `{from:{address,name}, to:[{address,name}], subject, html, text}` with the
+    /// app's mailer.
+    fn send_mail(&self, message: Value) -> BoxFuture<CoreResult<()>>;
+    /// An outgoing HTTP request, subject to the server's allowlist.
+    fn http_send(&self, req: OutboundRequest) -> BoxFuture<CoreResult<OutboundResponse>>;
+}
+
+/// An open write transaction (PocketBase's `txApp`). Dropping it without `commit` rolls
+/// back, so a trapped or timed-out plugin call never leaves it open.
+pub trait PluginTx: Send + Sync + 'static {
+    fn core(&self) -> Arc<dyn PluginCore>;
+    fn commit(&self) -> BoxFuture<CoreResult<()>>;
+    fn rollback(&self) -> BoxFuture<CoreResult<()>>;
 }

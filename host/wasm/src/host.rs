@@ -60,21 +60,50 @@ pub struct PluginHost {
     _engine: Engine,
 }
 
-/// `*.pb.js` / `*.pb.ts` files directly in the hooks dir, sorted by name.
+/// Most module files handed to the JS runtime (`require` sources) and their total size.
+const MAX_HOOK_FILES: usize = 2000;
+const MAX_HOOK_BYTES: u64 = 32 << 20;
+
+/// The hooks dir's files for the JS runtime, named by their path relative to it: the
+/// `*.pb.js` / `*.pb.ts` scripts at the top level (run in name order) and every `.js`,
+/// `.cjs` and `.json` file below it (modules for `require`) plus `.html`, `.tmpl` and
+/// `.txt` files (for `$template.loadFiles`); hidden dirs are skipped.
+/// Empty when there are no scripts.
 fn hook_files(dir: &Path) -> Result<Vec<SourceFile>, String> {
     let mut files = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(files),
-        Err(e) => return Err(format!("cannot read hooks dir {}: {e}", dir.display())),
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !(name.ends_with(".pb.js") || name.ends_with(".pb.ts")) || !entry.path().is_file() {
-            continue;
+    let mut total = 0u64;
+    let mut pending = vec![(dir.to_path_buf(), String::new())];
+    while let Some((abs, rel)) = pending.pop() {
+        let entries = match std::fs::read_dir(&abs) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && rel.is_empty() => return Ok(files),
+            Err(e) => return Err(format!("cannot read hooks dir {}: {e}", abs.display())),
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            let rel_name = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            if path.is_dir() {
+                if !name.starts_with('.') {
+                    pending.push((path, rel_name));
+                }
+                continue;
+            }
+            let is_script = rel.is_empty() && (name.ends_with(".pb.js") || name.ends_with(".pb.ts"));
+            let is_module = [".js", ".cjs", ".json", ".html", ".tmpl", ".txt"].iter().any(|ext| name.ends_with(ext));
+            if !(is_script || is_module) || !path.is_file() {
+                continue;
+            }
+            total += entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if files.len() >= MAX_HOOK_FILES || total > MAX_HOOK_BYTES {
+                return Err(format!("the hooks dir {} has too many or too large .js/.json files", dir.display()));
+            }
+            let content = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {rel_name}: {e}"))?;
+            files.push(SourceFile { name: rel_name, content });
         }
-        let content = std::fs::read_to_string(entry.path()).map_err(|e| format!("cannot read {name}: {e}"))?;
-        files.push(SourceFile { name, content });
+    }
+    if !files.iter().any(|f| !f.name.contains('/') && (f.name.ends_with(".pb.js") || f.name.ends_with(".pb.ts"))) {
+        return Ok(Vec::new());
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
@@ -133,7 +162,10 @@ impl PluginHost {
                 .instantiate_pre(&component)
                 .and_then(PluginPre::new)
                 .map_err(|e| format!("plugin {name} does not fit the pocketbun:plugin@0.1.0 world: {e:#}"))?;
-            let plugin = LoadedPlugin::start(&name, engine.clone(), pre, core.clone(), files, opts.limits.clone()).await?;
+            // the JS runtime sees the server's environment ($os.getenv, as in PocketBase);
+            // other components get none
+            let env: Vec<(String, String)> = if name == "pb_hooks" { std::env::vars().collect() } else { Vec::new() };
+            let plugin = LoadedPlugin::start(&name, engine.clone(), pre, core.clone(), files, env, opts.limits.clone()).await?;
             // one instance is ready (it produced the manifest); the rest of the pool warms
             // up in the background so a start is not delayed by ~1 ms per instance
             let warming = plugin.clone();

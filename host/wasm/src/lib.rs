@@ -20,7 +20,9 @@ pub mod routes;
 pub mod state;
 
 pub use bindings::types::{HttpRequest, HttpResponse};
-pub use core_api::{BoxFuture, CoreError, CoreResult, PluginCore, RecordFilter, SqlParam};
+pub use core_api::{
+    BoxFuture, CoreError, CoreResult, OutboundRequest, OutboundResponse, PluginCore, PluginTx, RecordFilter, SaveMode, SqlParam,
+};
 pub use engine::EngineOptions;
 pub use hooks::{DefaultAction, HookOutcome};
 pub use host::{HostOptions, PluginHost, RouteError, RouteMatch, JSVM_COMPONENT};

@@ -73,6 +73,8 @@ pub struct LoadedPlugin {
     core: Arc<dyn PluginCore>,
     kv: Arc<KvStore>,
     files: Vec<SourceFile>,
+    /// Environment variables the instances see through WASI.
+    env: Vec<(String, String)>,
     limits: PluginLimits,
     idle: parking_lot::Mutex<Vec<Instance>>,
 }
@@ -85,6 +87,7 @@ impl LoadedPlugin {
         pre: PluginPre<State>,
         core: Arc<dyn PluginCore>,
         files: Vec<SourceFile>,
+        env: Vec<(String, String)>,
         limits: PluginLimits,
     ) -> Result<Arc<Self>, String> {
         let mut plugin = LoadedPlugin {
@@ -95,6 +98,7 @@ impl LoadedPlugin {
             core,
             kv: Arc::default(),
             files,
+            env,
             limits,
             idle: parking_lot::Mutex::new(Vec::new()),
         };
@@ -119,8 +123,8 @@ impl LoadedPlugin {
 
     async fn new_instance(&self) -> Result<(Instance, Manifest), String> {
         let state = State {
-            // no preopens, env, args or stdio: plugins reach the outside only through imports
-            wasi: WasiCtx::builder().build(),
+            // no preopens, args or stdio: plugins reach the outside only through imports
+            wasi: WasiCtx::builder().envs(&self.env).build(),
             table: ResourceTable::new(),
             limits: Limits { max_memory_bytes: self.limits.max_memory_bytes },
             core: self.core.clone(),
@@ -128,6 +132,8 @@ impl LoadedPlugin {
             plugin: self.name.clone(),
             hook_next: None,
             deadline: None,
+            tx: None,
+            tx_max_duration: self.limits.call_timeout,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -160,6 +166,8 @@ impl LoadedPlugin {
     fn checkin(&self, mut inst: Instance) {
         inst.store.data_mut().deadline = None;
         inst.store.data_mut().hook_next = None;
+        // a transaction the handler left open is rolled back
+        inst.store.data_mut().tx = None;
         let mut idle = self.idle.lock();
         if idle.len() < self.limits.pool_size {
             idle.push(inst);

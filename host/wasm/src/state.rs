@@ -7,9 +7,10 @@ use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings};
+use crate::bindings::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, tx};
 use crate::bindings::types::{self, ApiError, HttpResponse, LogLevel, SqlValue};
-use crate::core_api::{BoxFuture, CoreError, PluginCore, RecordFilter, SqlParam};
+use crate::core_api::{BoxFuture, CoreError, OutboundRequest, PluginCore, PluginTx, RecordFilter, SaveMode, SqlParam};
+use std::time::Duration;
 
 /// The continuation of a hook chain while `handle-hook` runs (see `hooks.next`).
 pub type HookNext = Box<dyn FnMut(Value) -> BoxFuture<Result<Value, CoreError>> + Send>;
@@ -44,6 +45,27 @@ pub struct State {
     pub hook_next: Option<HookNext>,
     /// When the running call must stop (checked at every epoch tick).
     pub deadline: Option<Instant>,
+    /// The write transaction this instance opened (`tx.begin`); dropped (= rolled back)
+    /// when the call ends without committing.
+    pub tx: Option<Arc<dyn PluginTx>>,
+    /// Longest a transaction may stay open (the call time limit).
+    pub tx_max_duration: Duration,
+}
+
+impl State {
+    /// The core the imports use: the open transaction's, else the app's.
+    fn core(&self) -> Arc<dyn PluginCore> {
+        match &self.tx {
+            Some(tx) => tx.core(),
+            None => self.core.clone(),
+        }
+    }
+
+    async fn save(&mut self, collection: String, record_json: String, mode: SaveMode) -> Result<String, ApiError> {
+        let data = parse_object("record", &record_json)?;
+        let v = self.core().save_record(collection, data, mode).await.map_err(api_error)?;
+        Ok(v.to_string())
+    }
 }
 
 impl WasiView for State {
@@ -58,10 +80,6 @@ pub fn api_error(e: CoreError) -> ApiError {
 
 fn bad_json(what: &str, e: serde_json::Error) -> ApiError {
     api_error(CoreError::new(400, format!("invalid {what} JSON: {e}")))
-}
-
-fn not_implemented(api: &str) -> ApiError {
-    api_error(CoreError::new(501, format!("{api} is not implemented by this PocketBun version")))
 }
 
 fn parse_object(what: &str, json: &str) -> Result<Map<String, Value>, ApiError> {
@@ -91,7 +109,7 @@ impl types::Host for State {}
 
 impl records::Host for State {
     async fn find_by_id(&mut self, collection: String, id: String) -> Result<String, ApiError> {
-        let v = self.core.find_record_by_id(collection, id).await.map_err(api_error)?;
+        let v = self.core().find_record_by_id(collection, id).await.map_err(api_error)?;
         Ok(v.to_string())
     }
 
@@ -106,36 +124,42 @@ impl records::Host for State {
     ) -> Result<String, ApiError> {
         let params = parse_object("filter params", &params_json)?;
         let q = RecordFilter { collection, filter, sort, limit, offset, params };
-        let list = self.core.find_records_by_filter(q).await.map_err(api_error)?;
+        let list = self.core().find_records_by_filter(q).await.map_err(api_error)?;
         Ok(Value::Array(list).to_string())
     }
 
     async fn save(&mut self, collection: String, record_json: String) -> Result<String, ApiError> {
-        let data = parse_object("record", &record_json)?;
-        let v = self.core.save_record(collection, data).await.map_err(api_error)?;
-        Ok(v.to_string())
+        State::save(self, collection, record_json, SaveMode::Save).await
+    }
+
+    async fn save_no_validate(&mut self, collection: String, record_json: String) -> Result<String, ApiError> {
+        State::save(self, collection, record_json, SaveMode::SaveNoValidate).await
+    }
+
+    async fn validate(&mut self, collection: String, record_json: String) -> Result<(), ApiError> {
+        State::save(self, collection, record_json, SaveMode::ValidateOnly).await.map(|_| ())
     }
 
     async fn delete(&mut self, collection: String, id: String) -> Result<(), ApiError> {
-        self.core.delete_record(collection, id).await.map_err(api_error)
+        self.core().delete_record(collection, id).await.map_err(api_error)
     }
 }
 
 impl collections::Host for State {
     async fn find(&mut self, name_or_id: String) -> Result<String, ApiError> {
-        let v = self.core.find_collection(name_or_id).await.map_err(api_error)?;
+        let v = self.core().find_collection(name_or_id).await.map_err(api_error)?;
         Ok(v.to_string())
     }
 }
 
 impl db::Host for State {
     async fn query(&mut self, sql: String, params: Vec<(String, SqlValue)>) -> Result<String, ApiError> {
-        let rows = self.core.db_query(sql, sql_params(params)).await.map_err(api_error)?;
+        let rows = self.core().db_query(sql, sql_params(params)).await.map_err(api_error)?;
         Ok(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()))
     }
 
     async fn exec(&mut self, sql: String, params: Vec<(String, SqlValue)>) -> Result<u64, ApiError> {
-        self.core.db_exec(sql, sql_params(params)).await.map_err(api_error)
+        self.core().db_exec(sql, sql_params(params)).await.map_err(api_error)
     }
 }
 
@@ -166,6 +190,35 @@ impl settings::Host for State {
     async fn get(&mut self) -> String {
         self.core.settings().to_string()
     }
+
+    async fn dev_mode(&mut self) -> bool {
+        self.core.is_dev()
+    }
+}
+
+impl tx::Host for State {
+    async fn begin(&mut self) -> Result<(), ApiError> {
+        if self.tx.is_some() {
+            return Err(api_error(CoreError::new(400, "a transaction is already open in this instance")));
+        }
+        let tx = self.core.begin_transaction(self.tx_max_duration).await.map_err(api_error)?;
+        self.tx = Some(tx);
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), ApiError> {
+        let tx = self.tx.take().ok_or_else(no_open_tx)?;
+        tx.commit().await.map_err(api_error)
+    }
+
+    async fn rollback(&mut self) -> Result<(), ApiError> {
+        let tx = self.tx.take().ok_or_else(no_open_tx)?;
+        tx.rollback().await.map_err(api_error)
+    }
+}
+
+fn no_open_tx() -> ApiError {
+    api_error(CoreError::new(400, "no transaction is open"))
 }
 
 impl kv::Host for State {
@@ -181,20 +234,27 @@ impl kv::Host for State {
 }
 
 impl mail::Host for State {
-    async fn send(&mut self, _message_json: String) -> Result<(), ApiError> {
-        Err(not_implemented("mail.send"))
+    async fn send(&mut self, message_json: String) -> Result<(), ApiError> {
+        let msg: Value = serde_json::from_str(&message_json).map_err(|e| bad_json("message", e))?;
+        self.core.send_mail(msg).await.map_err(api_error)
     }
 }
+
+/// PocketBase's `$http.send` default timeout.
+const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl http_client::Host for State {
     async fn send(
         &mut self,
-        _method: String,
-        _url: String,
-        _headers: Vec<(String, String)>,
-        _body: Vec<u8>,
-        _timeout_ms: u32,
+        method: String,
+        url: String,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        timeout_ms: u32,
     ) -> Result<HttpResponse, ApiError> {
-        Err(not_implemented("http-client.send"))
+        let timeout = if timeout_ms == 0 { DEFAULT_HTTP_TIMEOUT } else { Duration::from_millis(timeout_ms.into()) };
+        let req = OutboundRequest { method, url, headers, body, timeout };
+        let res = self.core.http_send(req).await.map_err(api_error)?;
+        Ok(HttpResponse { status: res.status, headers: res.headers, body: res.body })
     }
 }

@@ -3,8 +3,8 @@
 //! `--nocapture` to see them).
 
 use pocketbun_wasm::{
-    BoxFuture, CoreError, CoreResult, EngineOptions, HostOptions, HttpRequest, PluginCore, PluginHost, PluginLimits,
-    RecordFilter, RouteError, SqlParam,
+    BoxFuture, CoreError, CoreResult, EngineOptions, HostOptions, HttpRequest, OutboundRequest, OutboundResponse, PluginCore,
+    PluginHost, PluginLimits, PluginTx, RecordFilter, RouteError, SaveMode, SqlParam,
 };
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -24,7 +24,7 @@ impl PluginCore for FakeCore {
     fn find_records_by_filter(&self, _q: RecordFilter) -> BoxFuture<CoreResult<Vec<Value>>> {
         Box::pin(async { Ok(vec![]) })
     }
-    fn save_record(&self, _c: String, data: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
+    fn save_record(&self, _c: String, data: Map<String, Value>, _m: SaveMode) -> BoxFuture<CoreResult<Value>> {
         Box::pin(async move { Ok(Value::Object(data)) })
     }
     fn delete_record(&self, _c: String, _id: String) -> BoxFuture<CoreResult<()>> {
@@ -41,6 +41,18 @@ impl PluginCore for FakeCore {
     }
     fn settings(&self) -> Value {
         json!({"meta": {"appName": "Acme"}})
+    }
+    fn is_dev(&self) -> bool {
+        false
+    }
+    fn begin_transaction(&self, _max: Duration) -> BoxFuture<CoreResult<Arc<dyn PluginTx>>> {
+        Box::pin(async { Err(CoreError::new(501, "no transactions in the fake core")) })
+    }
+    fn send_mail(&self, _m: Value) -> BoxFuture<CoreResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn http_send(&self, _r: OutboundRequest) -> BoxFuture<CoreResult<OutboundResponse>> {
+        Box::pin(async { Err(CoreError::new(501, "no http in the fake core")) })
     }
 }
 

@@ -6,14 +6,25 @@
 use rquickjs::{Ctx, Function, Object, Result, Value};
 
 use crate::pocketbun::plugin::types::{ApiError, LogLevel, SqlValue};
-use crate::pocketbun::plugin::{collections, db, hooks, kv, log, records, settings};
+use crate::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, tx};
 
 pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     let h = Object::new(ctx.clone())?;
     h.set("recordFindById", Function::new(ctx.clone(), record_find_by_id)?)?;
     h.set("recordFindByFilter", Function::new(ctx.clone(), record_find_by_filter)?)?;
     h.set("recordSave", Function::new(ctx.clone(), record_save)?)?;
+    h.set("recordSaveNoValidate", Function::new(ctx.clone(), record_save_no_validate)?)?;
+    h.set("recordValidate", Function::new(ctx.clone(), record_validate)?)?;
     h.set("recordDelete", Function::new(ctx.clone(), record_delete)?)?;
+    h.set("txBegin", Function::new(ctx.clone(), |ctx: Ctx<'_>| lift(&ctx, tx::begin()))?)?;
+    h.set("txCommit", Function::new(ctx.clone(), |ctx: Ctx<'_>| lift(&ctx, tx::commit()))?)?;
+    h.set("txRollback", Function::new(ctx.clone(), |ctx: Ctx<'_>| lift(&ctx, tx::rollback()))?)?;
+    h.set("mailSend", Function::new(ctx.clone(), |ctx: Ctx<'_>, m: String| lift(&ctx, mail::send(&m)))?)?;
+    h.set("httpSend", Function::new(ctx.clone(), http_send)?)?;
+    // the server's environment (the host gives it to the JS runtime only, as PocketBase's
+    // $os.getenv reads the process environment)
+    h.set("getenv", Function::new(ctx.clone(), |name: String| std::env::var(name).ok())?)?;
+    h.set("devMode", Function::new(ctx.clone(), settings::dev_mode)?)?;
     h.set("collectionFind", Function::new(ctx.clone(), collection_find)?)?;
     h.set("dbQuery", Function::new(ctx.clone(), db_query)?)?;
     h.set("dbExec", Function::new(ctx.clone(), db_exec)?)?;
@@ -64,6 +75,31 @@ fn record_find_by_filter<'js>(
 
 fn record_save<'js>(ctx: Ctx<'js>, collection: String, json: String) -> Result<String> {
     lift(&ctx, records::save(&collection, &json))
+}
+
+fn record_save_no_validate<'js>(ctx: Ctx<'js>, collection: String, json: String) -> Result<String> {
+    lift(&ctx, records::save_no_validate(&collection, &json))
+}
+
+fn record_validate<'js>(ctx: Ctx<'js>, collection: String, json: String) -> Result<()> {
+    lift(&ctx, records::validate(&collection, &json))
+}
+
+/// `(method, url, [[name, value]...], body, timeoutMs)` -> `[status, [[name, value]...], body]`
+/// with the body as a byte string (each char one byte; the shim decodes it).
+fn http_send<'js>(
+    ctx: Ctx<'js>,
+    method: String,
+    url: String,
+    headers: Vec<rquickjs::convert::List<(String, String)>>,
+    body: String,
+    timeout_ms: f64,
+) -> Result<rquickjs::convert::List<(u16, Vec<rquickjs::convert::List<(String, String)>>, rquickjs::TypedArray<'js, u8>)>> {
+    let headers: Vec<(String, String)> = headers.into_iter().map(|rquickjs::convert::List(p)| p).collect();
+    let res = lift(&ctx, http_client::send(&method, &url, &headers, body.as_bytes(), timeout_ms.max(0.0) as u32))?;
+    let out_headers = res.headers.into_iter().map(rquickjs::convert::List).collect();
+    let bytes = rquickjs::TypedArray::new(ctx.clone(), res.body)?;
+    Ok(rquickjs::convert::List((res.status, out_headers, bytes)))
 }
 
 fn record_delete<'js>(ctx: Ctx<'js>, collection: String, id: String) -> Result<()> {

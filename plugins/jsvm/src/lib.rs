@@ -5,6 +5,7 @@
 //! `sdk-js-shim/pb.js`, which implements PocketBase's API (`routerAdd`, `$app`, `e.json`…).
 
 mod host_fns;
+mod security;
 
 use rquickjs::convert::List;
 use rquickjs::{Array, CaughtError, Context, Ctx, Function, Object, Runtime, Value};
@@ -20,7 +21,14 @@ use pocketbun::plugin::types::{
 /// The JS side of the hook API, evaluated in this order before the hook files. `pb.js`
 /// defines the core globals and hands its internals to later files as `__pbi`; add new
 /// API families as their own files here rather than growing `pb.js`.
-const SHIM_FILES: &[(&str, &str)] = &[("pb.js", include_str!("../../../sdk-js-shim/pb.js"))];
+const SHIM_FILES: &[(&str, &str)] = &[
+    ("pb.js", include_str!("../../../sdk-js-shim/pb.js")),
+    ("app.js", include_str!("../../../sdk-js-shim/app.js")),
+    ("security.js", include_str!("../../../sdk-js-shim/security.js")),
+    ("http.js", include_str!("../../../sdk-js-shim/http.js")),
+    ("os.js", include_str!("../../../sdk-js-shim/os.js")),
+    ("template.js", include_str!("../../../sdk-js-shim/template.js")),
+];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads
 // `__builtin_frame_address`, which does not follow the shadow stack), so unbounded
@@ -48,10 +56,19 @@ impl Guest for Component {
         let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
         let manifest = ctx.with(|ctx| -> Result<Manifest, String> {
             host_fns::install(&ctx).map_err(|e| e.to_string())?;
+            security::install(&ctx).map_err(|e| e.to_string())?;
+            // top-level `*.pb.js` files are hook scripts; every other file is a module
+            // for `require` (sdk-js-shim/os.js)
+            let (scripts, modules): (Vec<_>, Vec<_>) = config.files.iter().partition(|f| is_hook_script(&f.name));
+            let module_map = Object::new(ctx.clone()).map_err(|e| e.to_string())?;
+            for m in modules {
+                module_map.set(m.name.as_str(), m.content.as_str()).map_err(|e| e.to_string())?;
+            }
+            ctx.globals().set("__pbModules", module_map).map_err(|e| e.to_string())?;
             for (name, src) in SHIM_FILES {
                 eval(&ctx, name, src)?;
             }
-            for f in &config.files {
+            for f in scripts {
                 eval(&ctx, &f.name, &f.content)?;
             }
             read_manifest(&ctx).map_err(|e| e.to_string())
@@ -99,6 +116,10 @@ impl Guest for Component {
 }
 
 export!(Component);
+
+fn is_hook_script(name: &str) -> bool {
+    !name.contains('/') && (name.ends_with(".pb.js") || name.ends_with(".pb.ts"))
+}
 
 fn eval(ctx: &Ctx<'_>, name: &str, src: &str) -> Result<(), String> {
     let mut opts = rquickjs::context::EvalOptions::default();

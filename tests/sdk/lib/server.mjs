@@ -4,7 +4,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'admin-pass-123';
@@ -100,7 +100,7 @@ async function waitHealthy(url, child, logs, timeoutMs) {
  *   superuser  create/update the admin superuser first (default true)
  *   keepDir    do not delete the dir on stop (the caller owns it)
  *   env        extra environment variables for the server process
- *   hooks      {fileName: source} written to <baseDir>/pb_hooks (the default --hooksDir)
+ *   hooks      {relativePath: source} written to <baseDir>/pb_hooks (the default --hooksDir)
  * Returns {url, port, dir (pb_data), baseDir, bin, logs(), stop()}.
  */
 export async function startServer(options = {}) {
@@ -118,7 +118,10 @@ export async function startServer(options = {}) {
     if (options.hooks) {
       const hooksDir = join(baseDir, 'pb_hooks');
       await mkdir(hooksDir, { recursive: true });
-      for (const [name, source] of Object.entries(options.hooks)) await writeFile(join(hooksDir, name), source);
+      for (const [name, source] of Object.entries(options.hooks)) {
+        await mkdir(dirname(join(hooksDir, name)), { recursive: true });
+        await writeFile(join(hooksDir, name), source);
+      }
     }
     if (options.superuser !== false) {
       await runCommand(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dir], { cwd: baseDir, env: options.env });

@@ -4,9 +4,11 @@
 
 mod pool;
 pub mod sqlvalue;
+mod tx;
 
 pub use pool::{Db, DbOptions};
 pub use sqlvalue::{row_to_values, SqlParams};
+pub use tx::{DbScope, WriteTx};
 
 use rusqlite::Connection;
 

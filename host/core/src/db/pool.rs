@@ -7,7 +7,7 @@ use tokio::sync::oneshot;
 use crate::error::{ApiError, ApiResult};
 
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
-type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+pub(super) type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
 
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -105,6 +105,11 @@ impl Db {
         });
         self.inner.write_tx.send(job).map_err(|_| ApiError::internal("database is closed"))?;
         rx.await.map_err(|_| ApiError::internal("database worker stopped"))?
+    }
+
+    /// Queues a job on the writer thread without waiting for it (see `WriteTx`).
+    pub(super) fn send_write_job(&self, job: WriteJob) -> ApiResult<()> {
+        self.inner.write_tx.send(job).map_err(|_| ApiError::internal("database is closed"))
     }
 
     /// Blocking variant of [`Db::write`] for the CLI and start-up (not for async contexts).
