@@ -145,7 +145,7 @@ pub async fn save(app: &App, c: Arc<Collection>, data: Map<String, Value>) -> Ap
             let mut errs = body_errs;
             errs.merge(validate_record(conn, &schema, &rec));
             errs.into_result(if is_new { "Failed to create record." } else { "Failed to update record." })?;
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             if is_new {
                 persist::insert(&tx, &rec)?;
             } else {
@@ -163,7 +163,7 @@ pub async fn delete(app: &App, c: Arc<Collection>, id: String) -> ApiResult<()> 
     let schema = app.schema();
     app.data
         .write(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             persist::delete(&tx, &schema, &rec, 0)?;
             tx.commit()?;
             Ok(())

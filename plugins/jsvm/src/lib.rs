@@ -10,7 +10,7 @@ use rquickjs::convert::List;
 use rquickjs::{Array, CaughtError, Context, Ctx, Function, Object, Runtime, Value};
 use std::cell::RefCell;
 
-wit_bindgen::generate!({ world: "plugin", path: "../../wit" });
+wit_bindgen::generate!({ world: "js-runtime", path: "../../wit" });
 
 use exports::pocketbun::plugin::guest::Guest;
 use pocketbun::plugin::types::{
@@ -20,7 +20,11 @@ use pocketbun::plugin::types::{
 /// The JS side of the hook API, evaluated in this order before the hook files. `pb.js`
 /// defines the core globals and hands its internals to later files as `__pbi`; add new
 /// API families as their own files here rather than growing `pb.js`.
-const SHIM_FILES: &[(&str, &str)] = &[("pb.js", include_str!("../../../sdk-js-shim/pb.js"))];
+const SHIM_FILES: &[(&str, &str)] = &[
+    ("pb.js", include_str!("../../../sdk-js-shim/pb.js")),
+    ("collection.js", include_str!("../../../sdk-js-shim/collection.js")),
+    ("migrations.js", include_str!("../../../sdk-js-shim/migrations.js")),
+];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads
 // `__builtin_frame_address`, which does not follow the shadow stack), so unbounded
@@ -52,8 +56,11 @@ impl Guest for Component {
                 eval(&ctx, name, src)?;
             }
             for f in &config.files {
+                // `migrate()` registers the migration under the file being evaluated
+                ctx.globals().set("__pbFile", f.name.as_str()).map_err(|e| e.to_string())?;
                 eval(&ctx, &f.name, &f.content)?;
             }
+            ctx.globals().remove("__pbFile").map_err(|e| e.to_string())?;
             read_manifest(&ctx).map_err(|e| e.to_string())
         })?;
         JS.with(|js| *js.borrow_mut() = Some(Js { _rt: rt, ctx }));
@@ -90,6 +97,22 @@ impl Guest for Component {
     fn run_cron(id: String) -> Result<(), ApiError> {
         with_js(|ctx| {
             let out: Array = call_shim(ctx, "runCron", (id,))?;
+            match out.get::<u32>(0)? {
+                0 => Ok(Ok(())),
+                _ => Ok(Err(api_error_from(&out)?)),
+            }
+        })
+    }
+}
+
+impl exports::pocketbun::plugin::migrations::Guest for Component {
+    fn registered() -> Vec<String> {
+        with_js(|ctx| Ok(Ok(call_shim::<_, Vec<String>>(ctx, "migrations", ())?))).unwrap_or_default()
+    }
+
+    fn run(file: String, up: bool) -> Result<(), ApiError> {
+        with_js(|ctx| {
+            let out: Array = call_shim(ctx, "runMigration", (file, up))?;
             match out.get::<u32>(0)? {
                 0 => Ok(Ok(())),
                 _ => Ok(Err(api_error_from(&out)?)),
