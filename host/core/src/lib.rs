@@ -14,6 +14,7 @@ pub mod error;
 pub mod fields_picker;
 pub mod list_sql;
 pub mod logs;
+pub mod migrations;
 pub mod files;
 pub mod mail;
 pub mod outbound_http;

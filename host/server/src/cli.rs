@@ -59,12 +59,25 @@ pub struct GlobalFlags {
 pub enum Command {
     /// Starts the web server (default to 127.0.0.1:8090 if no domain is specified)
     Serve(ServeArgs),
+    /// Executes app DB migration scripts
+    #[command(long_about = MIGRATE_HELP)]
+    Migrate {
+        /// up | down [number] | create name | collections | history-sync
+        args: Vec<String>,
+    },
     /// Manage superusers
     Superuser {
         #[command(subcommand)]
         action: SuperuserCommand,
     },
 }
+
+const MIGRATE_HELP: &str = "Supported arguments are:
+- up            - runs all available migrations
+- down [number] - reverts the last [number] applied migrations
+- create name   - creates new blank migration template file
+- collections   - creates new migration file with snapshot of the local collections configuration
+- history-sync  - ensures that the _migrations history table doesn't have references to deleted migration files";
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {

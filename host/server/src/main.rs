@@ -4,6 +4,7 @@ mod apis;
 mod cli;
 mod commands;
 mod http;
+mod migrations;
 mod plugins;
 
 use clap::{CommandFactory, Parser};
@@ -32,6 +33,7 @@ fn main() {
             Ok(())
         }
         Some(cli::Command::Serve(args)) => commands::serve::run(&cli.global, args),
+        Some(cli::Command::Migrate { args }) => commands::migrate::run(&cli.global, args),
         Some(cli::Command::Superuser { action }) => commands::superuser::run(&cli.global, action),
     };
     if let Err(e) = result {

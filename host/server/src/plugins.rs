@@ -6,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pocketbun_core::app_api::{self, FilterQuery, Param};
+use pocketbun_core::collections;
 use pocketbun_core::{ApiError, App};
 use pocketbun_core::model::Collection;
 use pocketbun_core::record::rules::RequestInfo;
@@ -164,6 +165,40 @@ impl PluginCore for CoreBridge {
         Box::pin(async move { Ok(app_api::collection(&app, &name_or_id).map_err(core_err)?.to_api_json()) })
     }
 
+    fn save_collection(&self, data: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let bad_format = || core_err(ApiError::bad_request("Failed to load the submitted data due to invalid formatting."));
+            let id = data.get("id").and_then(Value::as_str).unwrap_or_default();
+            let old = if id.is_empty() { None } else { app.schema().find(id) };
+            let saved = match old {
+                Some(old) => {
+                    let mut next = (*old).clone();
+                    next.apply_json(&data).map_err(|_| bad_format())?;
+                    collections::save_collection(&app, next, Some(old)).await
+                }
+                None => {
+                    let c = Collection::from_api_json(&data).map_err(|_| bad_format())?;
+                    collections::save_collection(&app, c, None).await
+                }
+            };
+            Ok(saved.map_err(core_err)?.to_api_json())
+        })
+    }
+
+    fn delete_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<()>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let c = app_api::collection(&app, &name_or_id).map_err(core_err)?;
+            collections::delete_collection(&app, c).await.map_err(core_err)
+        })
+    }
+
+    fn import_collections(&self, items: Vec<Map<String, Value>>, delete_missing: bool) -> BoxFuture<CoreResult<()>> {
+        let app = self.0.clone();
+        Box::pin(async move { collections::import_collections(&app, items, delete_missing).await.map_err(core_err) })
+    }
+
     fn db_query(&self, sql: String, ps: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<Vec<Map<String, Value>>>> {
         let db = self.db.clone();
         Box::pin(async move { app_api::query(&db, sql, params(ps)).await.map_err(core_err) })
@@ -226,6 +261,12 @@ fn refresh_types_file(data_dir: &std::path::Path) {
     if let Err(e) = std::fs::write(&path, content) {
         tracing::warn!("unable to refresh the app types file {}: {e}", path.display());
     }
+}
+
+/// Adds what the server knows about the flags to the app state.
+pub fn app_state(g: &GlobalFlags, app: &Arc<App>, plugins: Option<Arc<PluginHost>>) -> AppState {
+    let automigrate_dir = g.automigrate.then(|| Arc::new(crate::migrations::migrations_dir(g)));
+    AppState { app: app.clone(), plugins, automigrate_dir }
 }
 
 /// Loads `pb_hooks` (default `<dir>/../pb_hooks`) and `pb_plugins` (default

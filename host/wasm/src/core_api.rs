@@ -84,6 +84,16 @@ pub trait PluginCore: Send + Sync + 'static {
     fn save_record(&self, collection: String, data: Map<String, Value>, mode: SaveMode) -> BoxFuture<CoreResult<Value>>;
     fn delete_record(&self, collection: String, id: String) -> BoxFuture<CoreResult<()>>;
     fn find_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<Value>>;
+    /// Creates or updates (when `data.id` names a stored collection); returns the stored JSON.
+    fn save_collection(&self, _data: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
+        unsupported("saving collections")
+    }
+    fn delete_collection(&self, _name_or_id: String) -> BoxFuture<CoreResult<()>> {
+        unsupported("deleting collections")
+    }
+    fn import_collections(&self, _items: Vec<Map<String, Value>>, _delete_missing: bool) -> BoxFuture<CoreResult<()>> {
+        unsupported("importing collections")
+    }
     fn db_query(&self, sql: String, params: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<Vec<Map<String, Value>>>>;
     fn db_exec(&self, sql: String, params: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<u64>>;
     /// The settings with secrets masked.
@@ -106,4 +116,9 @@ pub trait PluginTx: Send + Sync + 'static {
     fn core(&self) -> Arc<dyn PluginCore>;
     fn commit(&self) -> BoxFuture<CoreResult<()>>;
     fn rollback(&self) -> BoxFuture<CoreResult<()>>;
+}
+
+fn unsupported<T: Send + 'static>(what: &str) -> BoxFuture<CoreResult<T>> {
+    let e = CoreError::new(501, format!("{what} is not supported by this core"));
+    Box::pin(async move { Err(e) })
 }

@@ -120,7 +120,7 @@ fn plugin_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn new_linker(engine: &Engine) -> wasmtime::Result<Linker<State>> {
+pub(crate) fn new_linker(engine: &Engine) -> wasmtime::Result<Linker<State>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     Bindings::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;

@@ -15,6 +15,7 @@ pub mod core_api;
 pub mod engine;
 pub mod hooks;
 pub mod host;
+pub mod migrations;
 pub mod plugin;
 pub mod routes;
 pub mod state;
@@ -25,5 +26,6 @@ pub use core_api::{
 };
 pub use engine::EngineOptions;
 pub use hooks::{DefaultAction, HookOutcome};
+pub use migrations::{migration_files, JsMigrations};
 pub use host::{HostOptions, PluginHost, RouteError, RouteMatch, JSVM_COMPONENT};
 pub use plugin::{CallFailure, LoadedPlugin, PluginLimits};

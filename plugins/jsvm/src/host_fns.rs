@@ -26,6 +26,9 @@ pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     h.set("getenv", Function::new(ctx.clone(), |name: String| std::env::var(name).ok())?)?;
     h.set("devMode", Function::new(ctx.clone(), settings::dev_mode)?)?;
     h.set("collectionFind", Function::new(ctx.clone(), collection_find)?)?;
+    h.set("collectionSave", Function::new(ctx.clone(), collection_save)?)?;
+    h.set("collectionDelete", Function::new(ctx.clone(), collection_delete)?)?;
+    h.set("collectionsImport", Function::new(ctx.clone(), collections_import)?)?;
     h.set("dbQuery", Function::new(ctx.clone(), db_query)?)?;
     h.set("dbExec", Function::new(ctx.clone(), db_exec)?)?;
     h.set("hookNext", Function::new(ctx.clone(), hook_next)?)?;
@@ -108,6 +111,18 @@ fn record_delete<'js>(ctx: Ctx<'js>, collection: String, id: String) -> Result<(
 
 fn collection_find<'js>(ctx: Ctx<'js>, name_or_id: String) -> Result<String> {
     lift(&ctx, collections::find(&name_or_id))
+}
+
+fn collection_save<'js>(ctx: Ctx<'js>, json: String) -> Result<String> {
+    lift(&ctx, collections::save(&json))
+}
+
+fn collection_delete<'js>(ctx: Ctx<'js>, name_or_id: String) -> Result<()> {
+    lift(&ctx, collections::delete(&name_or_id))
+}
+
+fn collections_import<'js>(ctx: Ctx<'js>, json: String, delete_missing: bool) -> Result<()> {
+    lift(&ctx, collections::import_collections(&json, delete_missing))
 }
 
 fn hook_next<'js>(ctx: Ctx<'js>, event_json: String) -> Result<String> {

@@ -11,7 +11,7 @@ use rquickjs::convert::List;
 use rquickjs::{Array, CaughtError, Context, Ctx, Function, Object, Runtime, Value};
 use std::cell::RefCell;
 
-wit_bindgen::generate!({ world: "plugin", path: "../../wit" });
+wit_bindgen::generate!({ world: "js-runtime", path: "../../wit" });
 
 use exports::pocketbun::plugin::guest::Guest;
 use pocketbun::plugin::types::{
@@ -28,6 +28,8 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("http.js", include_str!("../../../sdk-js-shim/http.js")),
     ("os.js", include_str!("../../../sdk-js-shim/os.js")),
     ("template.js", include_str!("../../../sdk-js-shim/template.js")),
+    ("collection.js", include_str!("../../../sdk-js-shim/collection.js")),
+    ("migrations.js", include_str!("../../../sdk-js-shim/migrations.js")),
 ];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads
@@ -69,8 +71,12 @@ impl Guest for Component {
                 eval(&ctx, name, src)?;
             }
             for f in scripts {
+                // `migrate()` registers the migration under the file being evaluated
+                let name = f.name.strip_prefix(MIGRATION_PREFIX).unwrap_or(&f.name);
+                ctx.globals().set("__pbFile", name).map_err(|e| e.to_string())?;
                 eval(&ctx, &f.name, &f.content)?;
             }
+            ctx.globals().remove("__pbFile").map_err(|e| e.to_string())?;
             read_manifest(&ctx).map_err(|e| e.to_string())
         })?;
         JS.with(|js| *js.borrow_mut() = Some(Js { _rt: rt, ctx }));
@@ -115,10 +121,30 @@ impl Guest for Component {
     }
 }
 
+impl exports::pocketbun::plugin::migrations::Guest for Component {
+    fn registered() -> Vec<String> {
+        with_js(|ctx| Ok(Ok(call_shim::<_, Vec<String>>(ctx, "migrations", ())?))).unwrap_or_default()
+    }
+
+    fn run(file: String, up: bool) -> Result<(), ApiError> {
+        with_js(|ctx| {
+            let out: Array = call_shim(ctx, "runMigration", (file, up))?;
+            match out.get::<u32>(0)? {
+                0 => Ok(Ok(())),
+                _ => Ok(Err(api_error_from(&out)?)),
+            }
+        })
+    }
+}
+
 export!(Component);
 
+/// Init files named `migration:<file>` are `pb_migrations` files (host/wasm/src/migrations.rs).
+const MIGRATION_PREFIX: &str = "migration:";
+
+/// Hook scripts and migrations are evaluated at init; other files are `require` modules.
 fn is_hook_script(name: &str) -> bool {
-    !name.contains('/') && (name.ends_with(".pb.js") || name.ends_with(".pb.ts"))
+    name.starts_with(MIGRATION_PREFIX) || (!name.contains('/') && (name.ends_with(".pb.js") || name.ends_with(".pb.ts")))
 }
 
 fn eval(ctx: &Ctx<'_>, name: &str, src: &str) -> Result<(), String> {

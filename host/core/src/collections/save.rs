@@ -68,7 +68,7 @@ pub async fn save_collection(app: &App, c: Collection, old: Option<Arc<Collectio
         .data
         .write(move |conn| {
             let outcome = (|| {
-                let tx = conn.transaction()?;
+                let tx = conn.savepoint()?;
                 let schema = load_schema(&tx)?;
                 let saved = save_in_tx(&tx, &schema, c, old.as_deref(), true)?;
                 tx.commit()?;
@@ -147,7 +147,7 @@ fn execute_save(conn: &Connection, schema: &Schema, c: &mut Collection, old: Opt
 /// (best effort, like PocketBase: failures are only logged).
 fn resave_dependent_views(conn: &mut Connection, changed_id: &str) {
     let result = (|| {
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let errors = resave_views_in_tx(&tx, changed_id)?;
         tx.commit()?;
         Ok::<_, SaveError>(errors)
@@ -207,7 +207,7 @@ fn describe(e: &SaveError) -> String {
 pub async fn dry_run_view(app: &App, query: String) -> ApiResult<Result<super::view_fields::DryRun, String>> {
     app.data
         .write(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             let schema = load_schema(&tx).map_err(|e| ApiError::bad_request(describe(&e)))?;
             Ok(super::view_fields::dry_run_view(&tx, &schema, &query, 10))
         })
@@ -233,7 +233,7 @@ pub async fn delete_collection(app: &App, c: Arc<Collection>) -> ApiResult<()> {
         .data
         .write(move |conn| {
             let outcome = (|| {
-                let tx = conn.transaction()?;
+                let tx = conn.savepoint()?;
                 delete_in_tx(&tx, &c)?;
                 let errors = resave_views_in_tx(&tx, &c.id)?;
                 if !errors.is_empty() {
@@ -283,7 +283,7 @@ pub async fn truncate_collection(app: &App, c: Arc<Collection>) -> ApiResult<()>
     let schema = app.schema();
     app.data
         .write(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             loop {
                 let q = crate::record::query::RecordQuery { per_page: 200, skip_total: true, ..Default::default() };
                 let batch = q.run(&tx, &c)?.items;
@@ -313,7 +313,7 @@ pub async fn import_collections(app: &App, items: Vec<Map<String, Value>>, delet
         .data
         .write(move |conn| {
             let outcome = (|| {
-                let tx = conn.transaction()?;
+                let tx = conn.savepoint()?;
                 import_in_tx(&tx, items, delete_missing)?;
                 tx.commit()?;
                 Ok::<_, ImportError>(())

@@ -61,6 +61,7 @@ pub async fn create(ctx: Ctx, body: Body) -> HttpResult {
     check_factory_keys(&input)?;
     let c = Collection::from_api_json(&input).map_err(|_| ApiError::bad_request(INVALID_FORMATTING))?;
     let saved = collections::save_collection(&ctx.app, c, None).await?;
+    automigrate(&ctx, Some(&saved), None).await?;
     json_picked(ctx.fields(), saved.to_api_json(), false)
 }
 
@@ -70,15 +71,26 @@ pub async fn update(ctx: Ctx, Path(id): Path<String>, body: Body) -> HttpResult 
     let input = read_object(&ctx, body, INVALID_FORMATTING).await?;
     let mut next = (*old).clone();
     next.apply_json(&input).map_err(|_| ApiError::bad_request(INVALID_FORMATTING))?;
-    let saved = collections::save_collection(&ctx.app, next, Some(old)).await?;
+    let saved = collections::save_collection(&ctx.app, next, Some(old.clone())).await?;
+    automigrate(&ctx, Some(&saved), Some(&old)).await?;
     json_picked(ctx.fields(), saved.to_api_json(), false)
 }
 
 pub async fn delete(ctx: Ctx, Path(id): Path<String>) -> HttpResult {
     ctx.require_superuser()?;
     let c = find(&ctx, &id)?;
-    collections::delete_collection(&ctx.app, c).await?;
+    collections::delete_collection(&ctx.app, c.clone()).await?;
+    automigrate(&ctx, None, Some(&c)).await?;
     Ok(no_content())
+}
+
+/// `--automigrate`: writes the JS migration of a collection change made through the API
+/// (PocketBase's migratecmd does it in the collection request hooks, after the change
+/// succeeded; a failure to write the file fails the request).
+async fn automigrate(ctx: &Ctx, new: Option<&Collection>, old: Option<&Collection>) -> Result<(), ApiError> {
+    let Some(dir) = &ctx.automigrate_dir else { return Ok(()) };
+    pocketbun_core::migrations::automigrate(&ctx.app, dir, new, old).await?;
+    Ok(())
 }
 
 pub async fn truncate(ctx: Ctx, Path(id): Path<String>) -> HttpResult {

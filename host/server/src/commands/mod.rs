@@ -1,3 +1,4 @@
+pub mod migrate;
 pub mod serve;
 pub mod superuser;
 

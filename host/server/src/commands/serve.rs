@@ -6,7 +6,7 @@ use pocketbun_core::util::{random_string, ALPHANUMERIC};
 use std::sync::Arc;
 
 use crate::cli::{GlobalFlags, ServeArgs};
-use crate::http::{context::AppState, router, ServerState};
+use crate::http::{router, ServerState};
 
 /// PocketBase's installer: with no real superuser, a placeholder account gets a static
 /// 30-minute token that the dashboard's install page exchanges for the first superuser.
@@ -24,6 +24,9 @@ fn installer_link(app: &pocketbun_core::App, base_url: &str) -> Result<Option<St
 
 pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
     let app = super::bootstrap(g)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    // the pending pb_migrations run before anything is served, as in PocketBase
+    rt.block_on(crate::migrations::run_pending(g, &app))?;
     let addr = if args.http.is_empty() { "127.0.0.1:8090".to_string() } else { args.http.clone() };
     let host = if addr.starts_with(':') { format!("127.0.0.1{addr}") } else { addr.clone() };
     let base_url = format!("http://{host}");
@@ -34,11 +37,10 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
         println!("(you can also create your first superuser by running: {exe} superuser upsert EMAIL PASS)\n");
     }
     let public_dir = g.public_dir();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let plugins = crate::plugins::load(g, &app).await?;
         let state = ServerState {
-            app: AppState { app: app.clone(), plugins },
+            app: crate::plugins::app_state(g, &app, plugins),
             public_dir: public_dir.is_dir().then(|| Arc::new(public_dir)),
             index_fallback: g.index_fallback,
             origins: Arc::new(args.origins.clone()),

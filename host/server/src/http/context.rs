@@ -19,12 +19,16 @@ pub struct AppState {
     pub app: Arc<App>,
     /// Routes and hooks of `pb_hooks` and `pb_plugins` (None when there are none).
     pub plugins: Option<Arc<pocketbun_wasm::PluginHost>>,
+    /// Where automigrate writes the JS migration of an API collection change (None when
+    /// `--automigrate=false`).
+    pub automigrate_dir: Option<Arc<std::path::PathBuf>>,
 }
 
 /// Everything a handler needs to know about the caller.
 pub struct Ctx {
     pub app: Arc<App>,
     pub plugins: Option<Arc<pocketbun_wasm::PluginHost>>,
+    pub automigrate_dir: Option<Arc<std::path::PathBuf>>,
     pub auth: Option<Record>,
     pub query: Query,
     pub method: String,
@@ -110,6 +114,7 @@ impl FromRequestParts<AppState> for Ctx {
             remote_ip,
             app,
             plugins: state.plugins.clone(),
+            automigrate_dir: state.automigrate_dir.clone(),
             auth,
             query: Query::parse(parts.uri.query()),
             method: parts.method.as_str().to_string(),
