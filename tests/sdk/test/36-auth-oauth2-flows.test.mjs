@@ -28,6 +28,7 @@ const person = (id) => ({
 test('all-in-one authWithOAuth2: the redirect reaches the realtime client, the SDK signs in', async () => {
   const pb = client(ctx.url);
   const redirects = [];
+  let redirected;
   const auth = await pb.collection('members').authWithOAuth2({
     provider: 'oidc',
     // plays the browser: the user signs in at the provider, which redirects to PocketBase
@@ -39,10 +40,11 @@ test('all-in-one authWithOAuth2: the redirect reaches the realtime client, the S
       assert.match(state, /^[A-Za-z0-9]{40}$/); // the id of the SDK's realtime connection
       assert.equal(u.searchParams.get('code_challenge_method'), 'S256');
       const code = mock.code('oidc', person('501'));
-      const res = await fetch(`${redirectUri}?state=${encodeURIComponent(state)}&code=${encodeURIComponent(code)}`, { redirect: 'manual' });
-      redirects.push([res.status, res.headers.get('location'), u.searchParams.get('code_challenge')]);
+      redirected = fetch(`${redirectUri}?state=${encodeURIComponent(state)}&code=${encodeURIComponent(code)}`, { redirect: 'manual' })
+        .then((res) => redirects.push([res.status, res.headers.get('location'), u.searchParams.get('code_challenge')]));
     },
   });
+  await redirected;
   assert.deepEqual(redirects.map(([s, l]) => [s, l]), [[307, '../_/#/auth/oauth2-redirect-success']]);
   assert.equal(auth.meta.isNew, true);
   assert.equal(auth.record.email, 'p501@example.com');
@@ -58,19 +60,20 @@ test('all-in-one authWithOAuth2: the redirect reaches the realtime client, the S
 
 test('oauth2-redirect with a provider error: the client gets it and the SDK rejects', async () => {
   const pb = client(ctx.url);
-  const statuses = [];
+  // the SDK may settle before the browser (this fetch) gets its redirect: awaited separately
+  let redirect;
   await assert.rejects(
     pb.collection('members').authWithOAuth2({
       provider: 'oidc',
-      urlCallback: async (url) => {
+      urlCallback: (url) => {
         const state = new URL(url).searchParams.get('state');
-        const res = await fetch(`${ctx.url}/api/oauth2-redirect?state=${state}&error=access_denied`, { redirect: 'manual' });
-        statuses.push([res.status, res.headers.get('location')]);
+        redirect = fetch(`${ctx.url}/api/oauth2-redirect?state=${state}&error=access_denied`, { redirect: 'manual' })
+          .then((res) => [res.status, res.headers.get('location')]);
       },
     }),
     (e) => /access_denied/.test(String(e?.originalError?.message ?? e?.message ?? e)),
   );
-  assert.deepEqual(statuses, [[307, '../_/#/auth/oauth2-redirect-failure']]);
+  assert.deepEqual(await redirect, [307, '../_/#/auth/oauth2-redirect-failure']);
   assert.equal(pb.authStore.isValid, false);
 });
 
@@ -97,4 +100,27 @@ test('sign-up is atomic: when the _externalAuths link cannot be saved, no user i
   assert.equal(again.meta.isNew, false);
   const other = await client(ctx.url).collection('members').authWithOAuth2Code('oidc', mock.code('oidc', person('603')), 'v'.repeat(43), 'https://app.test/cb');
   assert.equal(other.meta.isNew, true);
+});
+
+test('sign-in of an existing record is atomic: a failing link leaves the record unverified with its password', async () => {
+  const links = await ctx.admin.collections.getOne('_externalAuths');
+  await ctx.admin.collections.update('_externalAuths', {
+    indexes: [...links.indexes, "CREATE UNIQUE INDEX `idx_test_701_702` ON `_externalAuths` (`collectionRef`) WHERE `providerId` IN ('701', '702')"],
+  });
+  await client(ctx.url).collection('members').authWithOAuth2Code('oidc', mock.code('oidc', person('701')), 'v'.repeat(43), 'https://app.test/cb');
+  // a precreated unverified record with the OAuth2 email: the sign-in would verify it, reset its
+  // password and link it; the link fails, so none of it may stay
+  const pre = await ctx.admin.collection('members').create({
+    email: 'p702@example.com', password: 'precreated-1', passwordConfirm: 'precreated-1', verified: false,
+  });
+  const res = await http(ctx.url, 'POST', '/api/collections/members/auth-with-oauth2', {
+    json: { provider: 'oidc', code: mock.code('oidc', person('702')), codeVerifier: 'v'.repeat(43), redirectURL: 'https://app.test/cb' },
+  });
+  expectHttpError(res, 400, 'Failed to authenticate.', { collectionRef: { code: 'validation_not_unique', message: 'Value must be unique.' } });
+  const after = await ctx.admin.collection('members').getOne(pre.id);
+  assert.equal(after.verified, false);
+  assert.equal(after.updated, pre.updated);
+  const login = await client(ctx.url).collection('members').authWithPassword('p702@example.com', 'precreated-1');
+  assert.equal(login.record.id, pre.id);
+  assert.equal((await ctx.admin.collection('_externalAuths').getList(1, 1, { filter: `recordRef = "${pre.id}"` })).totalItems, 0);
 });

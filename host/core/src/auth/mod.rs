@@ -234,7 +234,17 @@ pub async fn set_password(rec: &mut Record, plain: &str) -> crate::ApiResult<()>
 /// Saves changes the auth flows make to a record (verified, email, password): rotates the
 /// tokenKey when password/email changed, validates, and applies PocketBase's side effects
 /// (tokenKey change → pending OTPs deleted; password change → MFAs and auth origins deleted).
-pub async fn save_auth_record(app: &App, mut rec: Record, message: &'static str) -> crate::ApiResult<Record> {
+pub async fn save_auth_record(app: &App, rec: Record, message: &'static str) -> crate::ApiResult<Record> {
+    save_auth_record_with(app, rec, message, None).await
+}
+
+/// [`save_auth_record`] with `extra` writes in the same transaction (an error rolls all back).
+pub async fn save_auth_record_with(
+    app: &App,
+    mut rec: Record,
+    message: &'static str,
+    extra: Option<crate::record::service::AfterInsert>,
+) -> crate::ApiResult<Record> {
     crate::record::write::prepare_update(&mut rec);
     let schema = app.schema();
     app.data
@@ -253,6 +263,9 @@ pub async fn save_auth_record(app: &App, mut rec: Record, message: &'static str)
             }
             for t in tables {
                 tx.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1 AND recordRef = ?2"), [&cid, &id])?;
+            }
+            if let Some(step) = extra {
+                step(&tx, &rec)?;
             }
             tx.commit()?;
             rec.original = Some(rec.values.clone());
@@ -283,12 +296,8 @@ pub async fn insert_system_row(app: &App, collection: &str, values: &[(&str, ser
         .await
 }
 
-/// An `_externalAuths` row linking `rec` to a provider identity, ready for `persist::insert`.
-pub fn external_auth_row(app: &App, rec: &Record, provider: &str, provider_id: &str) -> crate::ApiResult<Record> {
-    Ok(external_auth_row_in(system_collection(app, "_externalAuths")?, rec, provider, provider_id))
-}
-
-fn external_auth_row_in(links: std::sync::Arc<crate::model::Collection>, rec: &Record, provider: &str, provider_id: &str) -> Record {
+/// An `_externalAuths` row linking `rec` to a provider identity.
+fn external_auth_row(links: std::sync::Arc<crate::model::Collection>, rec: &Record, provider: &str, provider_id: &str) -> Record {
     let mut link = Record::new(links);
     for (k, v) in [("collectionRef", rec.collection.id.as_str()), ("recordRef", rec.id()), ("provider", provider), ("providerId", provider_id)] {
         link.values.insert(k.to_string(), serde_json::Value::String(v.to_string()));
@@ -308,15 +317,33 @@ pub fn insert_external_auth(conn: &rusqlite::Connection, schema: &crate::schema_
     })
 }
 
-/// A create step that links the new record to a provider identity inside the record's own
-/// transaction (OAuth2 sign-up: no user without its link, no link without its user).
-pub fn link_on_create(app: &App, provider: &str, provider_id: &str) -> crate::ApiResult<crate::record::service::AfterInsert> {
+/// The `_externalAuths` writes of an OAuth2 sign-in, run inside the transaction that saves the
+/// record (sign-up or update): optionally drops the record's other links (an unverified record
+/// keeps at most the new one), then links it to `identity` (provider, provider id) if given.
+pub fn oauth2_links_step(app: &App, drop_links: bool, identity: Option<(String, String)>) -> crate::ApiResult<crate::record::service::AfterInsert> {
     let links = system_collection(app, "_externalAuths")?;
     let schema = app.schema();
-    let (provider, provider_id) = (provider.to_string(), provider_id.to_string());
     Ok(Box::new(move |tx: &rusqlite::Transaction, rec: &Record| {
-        insert_external_auth(tx, &schema, &external_auth_row_in(links, rec, &provider, &provider_id))
+        if drop_links {
+            tx.execute("DELETE FROM `_externalAuths` WHERE collectionRef = ?1 AND recordRef = ?2", rusqlite::params![rec.collection.id, rec.id()])?;
+        }
+        match identity {
+            Some((provider, provider_id)) => insert_external_auth(tx, &schema, &external_auth_row(links, rec, &provider, &provider_id)),
+            None => Ok(()),
+        }
     }))
+}
+
+/// Runs `step` for an unchanged record in a transaction of its own.
+pub async fn run_record_step(app: &App, rec: Record, step: crate::record::service::AfterInsert) -> crate::ApiResult<Record> {
+    app.data
+        .write(move |conn| {
+            let tx = conn.transaction()?;
+            step(&tx, &rec)?;
+            tx.commit()?;
+            Ok(rec)
+        })
+        .await
 }
 
 /// Deletes a row of a system collection by id.

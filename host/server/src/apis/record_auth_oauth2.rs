@@ -6,7 +6,7 @@ use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pocketbun_core::auth::oauth2::{self, apple_names, AuthUser, Provider};
-use pocketbun_core::auth::{self as core_auth, save_auth_record};
+use pocketbun_core::auth::{self as core_auth, save_auth_record_with};
 use pocketbun_core::files::InputFile;
 use pocketbun_core::model::{Collection, FieldType};
 use pocketbun_core::record::service::{self, CreateSteps, WriteInput};
@@ -186,14 +186,13 @@ async fn submit(
     mut link_id: Option<String>,
     create_data: Map<String, Value>,
 ) -> Result<Record, ApiError> {
-    let failed = || ApiError::bad_request("Failed to authenticate.");
-    let rec = match record {
+    match record {
         None => {
             if c.is_superusers() {
-                return Err(failed());
+                return Err(ApiError::bad_request("Failed to authenticate."));
             }
             // the record, its verified state and the link are written in one transaction
-            return create_record(ctx, c, provider, user, create_data).await;
+            create_record(ctx, c, provider, user, create_data).await
         }
         Some(mut rec) => {
             let mut need_update = false;
@@ -204,15 +203,9 @@ async fn submit(
                 let hash = core_auth::random_password_hash(&rec).await?;
                 rec.values.insert("password".into(), Value::String(hash));
             }
-            if !verified {
-                let (cid, id) = (rec.collection.id.clone(), rec.id().to_string());
-                ctx.app
-                    .data
-                    .write(move |conn| {
-                        conn.execute("DELETE FROM `_externalAuths` WHERE collectionRef = ?1 AND recordRef = ?2", [&cid, &id])?;
-                        Ok(())
-                    })
-                    .await?;
+            // an unverified record keeps at most the new link (pre-hijacking protection)
+            let drop_links = !verified;
+            if drop_links {
                 link_id = None;
             }
             if rec.get_str("email").is_empty() && !user.email.is_empty() {
@@ -224,17 +217,19 @@ async fn submit(
                 need_update = true;
                 rec.values.insert("verified".into(), Value::Bool(true));
             }
-            if need_update {
-                rec = save_auth_record(&ctx.app, rec, "Failed to authenticate.").await?;
+            // the record update and the link changes are one transaction, as in PocketBase
+            let identity = link_id.is_none().then(|| (provider.to_string(), user.id.clone()));
+            if !need_update && !drop_links && identity.is_none() {
+                return Ok(rec);
             }
-            rec
+            let step = core_auth::oauth2_links_step(&ctx.app, drop_links, identity)?;
+            if need_update {
+                save_auth_record_with(&ctx.app, rec, "Failed to authenticate.", Some(step)).await
+            } else {
+                core_auth::run_record_step(&ctx.app, rec, step).await
+            }
         }
-    };
-    if link_id.is_none() {
-        let (link, schema) = (core_auth::external_auth_row(&ctx.app, &rec, provider, &user.id)?, ctx.app.schema());
-        ctx.app.data.write(move |conn| core_auth::insert_external_auth(conn, &schema, &link)).await?;
     }
-    Ok(rec)
 }
 
 /// Whether the OAuth2 username may be assigned to the mapped field (a valid text value that no
@@ -305,7 +300,7 @@ async fn create_record(ctx: &Ctx, c: &Arc<Collection>, provider: &str, user: &Au
                 rec.values.insert("verified".into(), Value::Bool(true));
             }
         })),
-        after_insert: Some(core_auth::link_on_create(&ctx.app, provider, &user.id)?),
+        after_insert: Some(core_auth::oauth2_links_step(&ctx.app, false, Some((provider.to_string(), user.id.clone())))?),
     };
     service::create_with(&ctx.app, c.clone(), req, WriteInput { body: payload, files }, steps).await
 }
