@@ -90,9 +90,16 @@ fn field_side(c: &Collection, rec: &Record, name: &str) -> Option<Side> {
     simple.then(|| Side::column(to_sql(f, rec.get(name))))
 }
 
-/// `@request.auth.<key>` as the request resolver binds it.
+/// Auth values the request resolver binds from the auth record itself (the other fields are
+/// joined from the database, so they are left to SQL).
+const PLAIN_AUTH_FIELDS: [&str; 6] = ["id", "collectionId", "collectionName", "email", "emailVisibility", "verified"];
+
+/// `@request.auth.<key>` as the request resolver binds it (NULL for guests).
 fn auth_side(base: &Collection, auth: Option<&Record>, key: &str) -> Option<Side> {
     let Some(a) = auth else { return Some(Side::keyword_null()) };
+    if !PLAIN_AUTH_FIELDS.contains(&key) {
+        return None;
+    }
     let value = match key {
         "collectionId" => Value::String(a.collection.id.clone()),
         "collectionName" => Value::String(a.collection.name.clone()),
