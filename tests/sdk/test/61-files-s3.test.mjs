@@ -48,7 +48,7 @@ describe('files (s3): settings', () => {
   });
 
   it('test/s3 reports a disabled backups S3, a missing bucket and bad input like PocketBase', async () => {
-    await expectSdkError(ctx.admin.settings.testS3('backups'), 400, `${FAILED} Raw error: \nS3 storage filesystem is not enabled`);
+    await expectSdkError(ctx.admin.settings.testS3('backups'), 400, `${FAILED} Raw error: \nS3 storage filesystem is not enabled.`);
     await expectSdkError(ctx.admin.settings.testS3('other'), 400, FAILED, {
       filesystem: { code: 'validation_in_invalid', message: 'Must be a valid value.' },
     });

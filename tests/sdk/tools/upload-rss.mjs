@@ -11,7 +11,7 @@ const backend = process.argv[2] ?? 'local';
 const mib = Number(process.argv[3] ?? 100);
 
 const srv = await startServer();
-const pid = execFileSync('pgrep', ['-f', `--dir=${srv.dir}`]).toString().trim().split('\n')[0];
+const pid = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'pocketbun']).toString().trim().split('\n')[0];
 const rss = () => Object.fromEntries(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')
   .filter((l) => /^Vm(HWM|RSS):/.test(l)).map((l) => l.split(/:\s+/)));
 let s3;

@@ -130,3 +130,43 @@ impl FileStorage for Unavailable {
         self.err()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn config_only_when_enabled() {
+        assert_eq!(S3Config::from_settings(&json!({"enabled": false, "bucket": "b"})), None);
+        assert_eq!(S3Config::from_settings(&Value::Null), None);
+        let c = S3Config::from_settings(&json!({"enabled": true, "bucket": "b", "region": "r", "endpoint": "e", "accessKey": "k", "secret": "s", "forcePathStyle": true})).unwrap();
+        assert_eq!((c.bucket.as_str(), c.access_key.as_str(), c.secret.as_str(), c.force_path_style), ("b", "k", "s", true));
+    }
+
+    struct CountingConnector(AtomicUsize);
+
+    impl S3Connector for CountingConnector {
+        fn connect(&self, config: &S3Config) -> io::Result<Arc<dyn FileStorage>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(Arc::new(Unavailable(config.bucket.clone())))
+        }
+    }
+
+    #[test]
+    fn clients_are_reused_until_the_config_changes() {
+        let storages = Storages::default();
+        let cfg = S3Config::from_settings(&json!({"enabled": true, "bucket": "one"})).unwrap();
+        assert!(storages.s3(&cfg).is_err(), "no connector registered");
+        let connector = Arc::new(CountingConnector(AtomicUsize::new(0)));
+        storages.set_s3_connector(connector.clone());
+        let a = storages.s3(&cfg).unwrap();
+        let b = storages.s3(&cfg).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(connector.0.load(Ordering::SeqCst), 1);
+        let other = S3Config { bucket: "two".into(), ..cfg };
+        storages.s3(&other).unwrap();
+        assert_eq!(connector.0.load(Ordering::SeqCst), 2);
+    }
+}
