@@ -17,8 +17,8 @@ use super::query::Query;
 #[derive(Clone)]
 pub struct AppState {
     pub app: Arc<App>,
-    /// Routes and hooks of `pb_hooks` and `pb_plugins` (None when there are none).
-    pub plugins: Option<Arc<pocketbun_wasm::PluginHost>>,
+    /// Routes and hooks of `pb_hooks` and `pb_plugins`; swapped by hot reload.
+    pub plugins: crate::plugins::SharedPlugins,
 }
 
 /// Everything a handler needs to know about the caller.
@@ -109,7 +109,7 @@ impl FromRequestParts<AppState> for Ctx {
         Ok(Ctx {
             remote_ip,
             app,
-            plugins: state.plugins.clone(),
+            plugins: state.plugins.current(),
             auth,
             query: Query::parse(parts.uri.query()),
             method: parts.method.as_str().to_string(),
