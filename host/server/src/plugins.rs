@@ -19,8 +19,8 @@ use pocketbun_wasm::{
 };
 use std::time::Duration;
 use serde_json::{json, Map, Value};
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use crate::cli::GlobalFlags;
 use crate::http::body::DEFAULT_BODY_LIMIT;
@@ -264,15 +264,32 @@ fn refresh_types_file(data_dir: &std::path::Path) {
 }
 
 /// Adds what the server knows about the flags to the app state.
-pub fn app_state(g: &GlobalFlags, app: &Arc<App>, plugins: Option<Arc<PluginHost>>) -> AppState {
+pub fn app_state(g: &GlobalFlags, app: &Arc<App>, plugins: SharedPlugins) -> AppState {
     let automigrate_dir = g.automigrate.then(|| Arc::new(crate::migrations::migrations_dir(g)));
     AppState { app: app.clone(), plugins, automigrate_dir }
 }
 
-/// Loads `pb_hooks` (default `<dir>/../pb_hooks`) and `pb_plugins` (default
-/// `./pb_plugins`); `None` when there is nothing to load.
-pub async fn load(g: &GlobalFlags, app: &Arc<App>) -> Result<Option<Arc<PluginHost>>, String> {
-    refresh_types_file(&g.dir);
+/// The plugin host that serves new requests. Hot reload swaps it; a request keeps the
+/// host it started with (`Ctx` takes a snapshot), so in-flight calls finish on the old
+/// instances, which go away with the last request holding them.
+#[derive(Clone, Default)]
+pub struct SharedPlugins(Arc<RwLock<Option<Arc<PluginHost>>>>);
+
+impl SharedPlugins {
+    pub fn new(host: Option<Arc<PluginHost>>) -> Self {
+        Self(Arc::new(RwLock::new(host)))
+    }
+
+    pub fn current(&self) -> Option<Arc<PluginHost>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn replace(&self, host: Option<Arc<PluginHost>>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = host;
+    }
+}
+
+fn host_options(g: &GlobalFlags) -> HostOptions {
     let hooks_dir = g.hooks_dir.clone().unwrap_or_else(|| g.dir.join("..").join("pb_hooks"));
     let plugins_dir = g.plugins_dir.clone().unwrap_or_else(|| PathBuf::from("pb_plugins"));
     let mut opts = HostOptions {
@@ -286,8 +303,86 @@ pub async fn load(g: &GlobalFlags, app: &Arc<App>) -> Result<Option<Arc<PluginHo
     if let Some(ms) = std::env::var("POCKETBUN_PLUGIN_TIMEOUT_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
         opts.limits.call_timeout = std::time::Duration::from_millis(ms.max(10));
     }
-    let host = PluginHost::load(opts, Arc::new(CoreBridge::new(app.clone()))).await?;
-    Ok(host.map(Arc::new))
+    opts
+}
+
+/// Loads `pb_hooks` (default `<dir>/../pb_hooks`) and `pb_plugins` (default
+/// `./pb_plugins`); `None` when there is nothing to load. With `--hooksWatch` (the
+/// default) both dirs are watched and the plugins reloaded when they change.
+pub async fn load(g: &GlobalFlags, app: &Arc<App>) -> Result<SharedPlugins, String> {
+    refresh_types_file(&g.dir);
+    let opts = host_options(g);
+    let core: Arc<dyn PluginCore> = Arc::new(CoreBridge::new(app.clone()));
+    let host = PluginHost::load(opts.clone(), core.clone()).await?;
+    let shared = SharedPlugins::new(host.map(Arc::new));
+    if g.hooks_watch {
+        watch(opts, core, shared.clone());
+    }
+    Ok(shared)
+}
+
+/// How often the watched dirs are scanned (a few `stat`s; PocketBase uses fsnotify).
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Names, sizes and modification times of the files plugins are loaded from.
+fn fingerprint(opts: &HostOptions) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, u64, Option<std::time::SystemTime>)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') || name == "node_modules" {
+                continue;
+            }
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                if depth > 0 {
+                    walk(&e.path(), depth - 1, out);
+                }
+            } else {
+                out.push((e.path(), meta.len(), meta.modified().ok()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for dir in [&opts.hooks_dir, &opts.plugins_dir].into_iter().flatten() {
+        walk(dir, 4, &mut out);
+    }
+    out.sort();
+    out
+}
+
+/// Polls the hooks and plugins dirs on a thread of its own; on a change (settled for one
+/// interval) loads everything again and swaps the host. A load error keeps the running
+/// plugins and is logged.
+fn watch(opts: HostOptions, core: Arc<dyn PluginCore>, shared: SharedPlugins) {
+    let rt = tokio::runtime::Handle::current();
+    let spawned = std::thread::Builder::new().name("plugins-watch".into()).spawn(move || {
+        let mut seen = fingerprint(&opts);
+        loop {
+            std::thread::sleep(WATCH_INTERVAL);
+            let now = fingerprint(&opts);
+            if now == seen {
+                continue;
+            }
+            // wait until writes settle (editors save in several steps)
+            std::thread::sleep(WATCH_INTERVAL);
+            seen = fingerprint(&opts);
+            let started = std::time::Instant::now();
+            // runs on this thread: compiling a changed component does not hold a worker
+            match rt.block_on(PluginHost::load(opts.clone(), core.clone())) {
+                Ok(host) => {
+                    let routes = host.as_ref().map(|h| h.plugins.iter().map(|p| p.manifest.routes.len()).sum::<usize>()).unwrap_or(0);
+                    shared.replace(host.map(Arc::new));
+                    tracing::info!("plugins reloaded after a change in the hooks/plugins dirs ({routes} routes, {:?})", started.elapsed());
+                }
+                Err(e) => tracing::error!("plugins not reloaded, the running ones stay: {e}"),
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot watch the hooks/plugins dirs: {e}");
+    }
 }
 
 fn percent_decode(path: &str) -> String {

@@ -38,6 +38,19 @@ impl std::fmt::Display for DeadlineExceeded {
 
 impl std::error::Error for DeadlineExceeded {}
 
+/// The trap's cause, then the first frames of its wasm backtrace: a runaway recursion has
+/// thousands of frames, which would flood the log.
+fn short_trap_message(e: &wasmtime::Error) -> String {
+    const MAX_LINES: usize = 10;
+    let full = format!("{e:#}");
+    let total = full.lines().count();
+    let mut out = format!("{}; {}", e.root_cause(), full.lines().take(MAX_LINES).collect::<Vec<_>>().join("\n"));
+    if total > MAX_LINES {
+        out.push_str(&format!("\n    ... {} more lines", total - MAX_LINES));
+    }
+    out
+}
+
 #[derive(Debug, Clone)]
 pub struct PluginLimits {
     /// Wall-clock budget of one handler call (host calls included).
@@ -183,7 +196,7 @@ impl LoadedPlugin {
         if e.downcast_ref::<DeadlineExceeded>().is_some() {
             CallFailure::Timeout(self.limits.call_timeout)
         } else {
-            CallFailure::Trap(format!("{e:#}"))
+            CallFailure::Trap(short_trap_message(&e))
         }
     }
 

@@ -107,6 +107,12 @@ async fn get(host: &PluginHost, path: &str) -> Result<(u16, String), RouteError>
     Ok((res.status, String::from_utf8(res.body).unwrap()))
 }
 
+/// The process's resident set size (Linux; 0 elsewhere).
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * 4096
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p) as usize]
 }
@@ -195,8 +201,10 @@ async fn timings() {
     let cached = t.elapsed();
     let t = Instant::now();
     let host15 = load(dir.path(), true, 15).await;
+    let rss_one = resident_bytes();
     host15.plugins[0].prewarm().await.unwrap();
     let cached15 = t.elapsed();
+    let per_instance = resident_bytes().saturating_sub(rss_one) / 14;
     drop(host15);
 
     for _ in 0..1000 {
@@ -217,6 +225,7 @@ async fn timings() {
     }
     imp.sort();
     eprintln!("cold load (compile + 1 instance): {cold:?}; cached .cwasm + 1 instance: {cached:?}; cached + 15 warm instances: {cached15:?}");
+    eprintln!("resident memory per warm instance (JS runtime booted, hooks loaded): {} KiB", per_instance / 1024);
     eprintln!(
         "warm e.string route: p50 {:?} p99 {:?}; route with one host import + JSON: p50 {:?} p99 {:?}",
         percentile(&lat, 0.5),

@@ -1,7 +1,7 @@
 // Starts a fresh PocketBase-compatible server (PocketBun or the real PocketBase) for a test file.
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -101,6 +101,8 @@ async function waitHealthy(url, child, logs, timeoutMs) {
  *   keepDir    do not delete the dir on stop (the caller owns it)
  *   env        extra environment variables for the server process
  *   hooks      {relativePath: source} written to <baseDir>/pb_hooks (the default --hooksDir)
+ *   plugins    {fileName: path of a .wasm component} copied to <baseDir>/pb_plugins (the
+ *              default --pluginsDir, relative to the server's cwd)
  * Returns {url, port, dir (pb_data), baseDir, bin, logs(), stop()}.
  */
 export async function startServer(options = {}) {
@@ -122,6 +124,11 @@ export async function startServer(options = {}) {
         await mkdir(dirname(join(hooksDir, name)), { recursive: true });
         await writeFile(join(hooksDir, name), source);
       }
+    }
+    if (options.plugins) {
+      const pluginsDir = join(baseDir, 'pb_plugins');
+      await mkdir(pluginsDir, { recursive: true });
+      for (const [name, path] of Object.entries(options.plugins)) await copyFile(path, join(pluginsDir, name));
     }
     if (options.superuser !== false) {
       await runCommand(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dir], { cwd: baseDir, env: options.env });

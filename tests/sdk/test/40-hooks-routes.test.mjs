@@ -260,6 +260,13 @@ describe('sandbox', () => {
     await stillServing();
   });
 
+  it('each failure is logged with its cause', () => {
+    const logs = ctx.server.logs();
+    assert.match(logs, /GET \/sandbox\/loop: the plugin call exceeded its time limit/);
+    assert.match(logs, /GET \/sandbox\/alloc: the plugin (trapped|call exceeded its time limit)/);
+    assert.match(logs, /GET \/sandbox\/recurse: the plugin trapped/);
+  });
+
   it('every failure again, in parallel with normal traffic', async () => {
     const bad = ['/sandbox/loop', '/sandbox/alloc', '/sandbox/recurse'].map((p) => http(ctx.url, 'GET', p));
     const good = Array.from({ length: 20 }, (_, i) => http(ctx.url, 'GET', `/hello/n${i}`));

@@ -17,8 +17,8 @@ use super::query::Query;
 #[derive(Clone)]
 pub struct AppState {
     pub app: Arc<App>,
-    /// Routes and hooks of `pb_hooks` and `pb_plugins` (None when there are none).
-    pub plugins: Option<Arc<pocketbun_wasm::PluginHost>>,
+    /// Routes and hooks of `pb_hooks` and `pb_plugins`; swapped by hot reload.
+    pub plugins: crate::plugins::SharedPlugins,
     /// Where automigrate writes the JS migration of an API collection change (None when
     /// `--automigrate=false`).
     pub automigrate_dir: Option<Arc<std::path::PathBuf>>,
@@ -113,7 +113,7 @@ impl FromRequestParts<AppState> for Ctx {
         Ok(Ctx {
             remote_ip,
             app,
-            plugins: state.plugins.clone(),
+            plugins: state.plugins.current(),
             automigrate_dir: state.automigrate_dir.clone(),
             auth,
             query: Query::parse(parts.uri.query()),

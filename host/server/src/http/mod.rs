@@ -104,8 +104,8 @@ pub fn router(state: ServerState) -> Router {
 /// always wins over a broader plugin pattern (as in Go's mux, where the more specific
 /// pattern wins).
 async fn plugin_route_or_static(State(state): State<ServerState>, req: Request) -> Response {
-    let req = match &state.app.plugins {
-        Some(host) => match crate::plugins::dispatch(host, &state.app, req).await {
+    let req = match state.app.plugins.current() {
+        Some(host) => match crate::plugins::dispatch(&host, &state.app, req).await {
             Ok(res) => return res,
             Err(req) => req,
         },
@@ -115,8 +115,8 @@ async fn plugin_route_or_static(State(state): State<ServerState>, req: Request) 
 }
 
 async fn plugin_route_or_not_found(State(state): State<ServerState>, req: Request) -> Response {
-    if let Some(host) = &state.app.plugins {
-        if let Ok(res) = crate::plugins::dispatch(host, &state.app, req).await {
+    if let Some(host) = state.app.plugins.current() {
+        if let Ok(res) = crate::plugins::dispatch(&host, &state.app, req).await {
             return res;
         }
     }
