@@ -307,4 +307,26 @@ describe('automigrate', () => {
     assert.deepEqual(rows.map((r) => r.file).sort(), Object.values(bun.files).map((f) => f.file).sort());
     assert.ok(existsSync(join(fresh, 'pb_data', 'data.db')));
   });
+
+  it('migrate collections writes the same snapshot as PocketBase, and both apply it', { skip: pbBin ? false : 'POCKETBASE_BIN not available' }, async () => {
+    const snapshot = async (bin) => {
+      const baseDir = await tempBase();
+      const r = await run(bin, ['migrate', 'collections', `--dir=${join(baseDir, 'pb_data')}`], { cwd: baseDir, input: 'y\n' });
+      assert.equal(r.code, 0, r.err);
+      const [file] = await readdir(join(baseDir, 'pb_migrations'));
+      assert.match(file, /^\d{10}_collections_snapshot\.js$/);
+      return { baseDir, file, content: await readFile(join(baseDir, 'pb_migrations', file), 'utf8') };
+    };
+    const ours = await snapshot(pocketbunBin());
+    const theirs = await snapshot(pbBin);
+    assert.equal(ours.content, theirs.content);
+    assert.match(ours.content, /const snapshot = \[\n    \{\n/);
+    assert.match(ours.content, /return app\.importCollections\(snapshot, false\);\n\}, \(app\) => \{\n  return null;\n\}\)\n$/);
+    for (const bin of [pocketbunBin(), pbBin]) {
+      const baseDir = await tempBase();
+      await writeMigrations(baseDir, { [ours.file]: ours.content });
+      const r = await run(bin, ['migrate', 'up', `--dir=${join(baseDir, 'pb_data')}`], { cwd: baseDir });
+      assert.equal(r.out.trim(), `Applied ${ours.file}`, r.err);
+    }
+  });
 });
