@@ -222,7 +222,7 @@
     let params = {};
     return {
       bind(p) { params = Object.assign({}, params, p || {}); return this; },
-      execute() { return { rowsAffected: () => hostCall(host.dbExec, sql, params) }; },
+      execute() { const n = hostCall(host.dbExec, sql, params); return { rowsAffected: () => n }; },
       all(target) {
         const rows = JSON.parse(hostCall(host.dbQuery, sql, params));
         if (Array.isArray(target)) { target.length = 0; for (const r of rows) target.push(r); }

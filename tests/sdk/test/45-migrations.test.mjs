@@ -159,6 +159,9 @@ describe('JS migrations on serve and migrate down', () => {
     const stored = await sql(srv.dir, "SELECT listRule, indexes FROM _collections WHERE name = 'notes'");
     assert.deepEqual(stored, [{ listRule: '', indexes: '["CREATE INDEX idx_notes_title ON notes (title)"]' }]);
 
+    const reapplied = await run(pocketbunBin(), ['migrate', 'up', `--dir=${srv.dir}`], { cwd: baseDir });
+    assert.equal(reapplied.out.trim(), 'Applied 1700000001_update_notes.js');
+
     const down2 = await run(pocketbunBin(), ['migrate', 'down', '2', `--dir=${srv.dir}`], { cwd: baseDir, input: 'yes\n' });
     assert.equal(down2.code, 0, down2.err);
     assert.equal(down2.out.trim(), 'Reverted 1700000001_update_notes.js\nReverted 1700000000_create_notes.js');
@@ -245,7 +248,7 @@ describe('automigrate', () => {
       await srv.stop();
     }
     bun = { baseDir, files: await generated(baseDir) };
-    assert.deepEqual(Object.keys(bun.files), ['created_posts.js', 'updated_posts.js', 'created_members.js', 'created_scratch.js', 'deleted_scratch.js'].sort());
+    assert.deepEqual(Object.keys(bun.files).sort(), ['created_posts.js', 'updated_posts.js', 'created_members.js', 'created_scratch.js', 'deleted_scratch.js'].sort());
     const rows = await appMigrations(srv.dir);
     assert.deepEqual(rows.map((r) => r.file).sort(), Object.values(bun.files).map((f) => f.file).sort());
     const created = bun.files['created_posts.js'].content;
@@ -281,7 +284,7 @@ describe('automigrate', () => {
       await srv.stop();
     }
     const pb = await generated(baseDir);
-    assert.deepEqual(Object.keys(pb), Object.keys(bun.files));
+    assert.deepEqual(Object.keys(pb).sort(), Object.keys(bun.files).sort());
     for (const name of Object.keys(pb)) assert.equal(bun.files[name].content, pb[name].content, `${name} differs from PocketBase's`);
 
     // PocketBun's files on a fresh PocketBase
@@ -303,5 +306,27 @@ describe('automigrate', () => {
     const rows = await appMigrations(join(fresh, 'pb_data'));
     assert.deepEqual(rows.map((r) => r.file).sort(), Object.values(bun.files).map((f) => f.file).sort());
     assert.ok(existsSync(join(fresh, 'pb_data', 'data.db')));
+  });
+
+  it('migrate collections writes the same snapshot as PocketBase, and both apply it', { skip: pbBin ? false : 'POCKETBASE_BIN not available' }, async () => {
+    const snapshot = async (bin) => {
+      const baseDir = await tempBase();
+      const r = await run(bin, ['migrate', 'collections', `--dir=${join(baseDir, 'pb_data')}`], { cwd: baseDir, input: 'y\n' });
+      assert.equal(r.code, 0, r.err);
+      const [file] = await readdir(join(baseDir, 'pb_migrations'));
+      assert.match(file, /^\d{10}_collections_snapshot\.js$/);
+      return { baseDir, file, content: await readFile(join(baseDir, 'pb_migrations', file), 'utf8') };
+    };
+    const ours = await snapshot(pocketbunBin());
+    const theirs = await snapshot(pbBin);
+    assert.equal(ours.content, theirs.content);
+    assert.match(ours.content, /const snapshot = \[\n    \{\n/);
+    assert.match(ours.content, /return app\.importCollections\(snapshot, false\);\n\}, \(app\) => \{\n  return null;\n\}\)\n$/);
+    for (const bin of [pocketbunBin(), pbBin]) {
+      const baseDir = await tempBase();
+      await writeMigrations(baseDir, { [ours.file]: ours.content });
+      const r = await run(bin, ['migrate', 'up', `--dir=${join(baseDir, 'pb_data')}`], { cwd: baseDir });
+      assert.equal(r.out.trim(), `Applied ${ours.file}`, r.err);
+    }
   });
 });

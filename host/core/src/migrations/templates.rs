@@ -119,12 +119,13 @@ fn js_update(new: &Collection, old: &Collection) -> Option<String> {
 /// The collection as the templates show it: API JSON, sorted keys, no timestamps, no
 /// OAuth2 providers.
 fn template_json(c: &Collection) -> Value {
-    let mut v = sorted(without_providers(c.to_api_json()));
+    let mut v = without_providers(c.to_api_json());
     if let Value::Object(m) = &mut v {
         m.remove("created");
         m.remove("updated");
     }
-    v
+    // sorted last: `Map::remove` with preserve_order moves the last key into the hole
+    sorted(v)
 }
 
 fn without_providers(mut v: Value) -> Value {
