@@ -38,6 +38,10 @@ pub struct App {
     pub throttles: crate::ratelimit::ExpiringSet,
     /// Realtime clients and their subscriptions.
     pub realtime: Arc<crate::realtime::Broker>,
+    /// Event hooks of extensions (PocketBase's `onRecordCreate`...), empty until registered.
+    pub hooks: crate::hooks::HookSlot,
+    /// Cron jobs registered by extensions (the built-in ones are in `crons::SYSTEM_JOBS`).
+    pub crons: crate::crons::CronRegistry,
 }
 
 impl App {
@@ -86,6 +90,8 @@ impl App {
             rate_limiters: Default::default(),
             throttles: Default::default(),
             realtime,
+            hooks: Default::default(),
+            crons: Default::default(),
         }))
     }
 

@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::db::SqlParams;
 use crate::error::{ApiError, ApiResult};
 use crate::model::Collection;
+use crate::record::hooked::{self, RecordWrite};
 use crate::record::persist;
 use crate::record::query::{RecordQuery, MAX_PER_PAGE};
 use crate::query::QueryCompiler;
@@ -134,41 +135,51 @@ pub async fn save(app: &App, c: Arc<Collection>, data: Map<String, Value>) -> Ap
     let mut rec = existing.unwrap_or_else(|| Record::new(c.clone()));
     let access = WriteAccess { superuser: true, manager: true };
     let body_errs = apply_body(&mut rec, &data, access);
+    // hashed before prepare_update, which rotates the tokenKey of a changed password
+    crate::record::write::hash_passwords(&mut rec).await?;
     if is_new {
         prepare_insert(&mut rec);
     } else {
         prepare_update(&mut rec);
     }
-    let schema = app.schema();
-    app.data
-        .write(move |conn| {
-            let mut errs = body_errs;
-            errs.merge(validate_record(conn, &schema, &rec));
-            errs.into_result(if is_new { "Failed to create record." } else { "Failed to update record." })?;
-            let tx = conn.transaction()?;
-            if is_new {
-                persist::insert(&tx, &rec)?;
-            } else {
-                persist::update(&tx, &rec)?;
-            }
-            tx.commit()?;
-            rec.original = Some(rec.values.clone());
-            Ok(rec)
+    let (db, schema) = (app.data.clone(), app.schema());
+    let write: RecordWrite = Box::new(move |mut rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                let mut errs = body_errs;
+                errs.merge(validate_record(conn, &schema, &rec));
+                errs.into_result(if is_new { "Failed to create record." } else { "Failed to update record." })?;
+                let tx = conn.transaction()?;
+                if is_new {
+                    persist::insert(&tx, &rec)?;
+                } else {
+                    persist::update(&tx, &rec)?;
+                }
+                tx.commit()?;
+                rec.original = Some(rec.values.clone());
+                Ok(rec)
+            })
+            .await
         })
-        .await
+    });
+    hooked::save(app, rec, write).await
 }
 
 pub async fn delete(app: &App, c: Arc<Collection>, id: String) -> ApiResult<()> {
     let rec = find_by_id(app, c, id).await?;
-    let schema = app.schema();
-    app.data
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            persist::delete(&tx, &schema, &rec, 0)?;
-            tx.commit()?;
-            Ok(())
+    let (db, schema) = (app.data.clone(), app.schema());
+    let write: RecordWrite = Box::new(move |rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                let tx = conn.transaction()?;
+                persist::delete(&tx, &schema, &rec, 0)?;
+                tx.commit()?;
+                Ok(rec)
+            })
+            .await
         })
-        .await
+    });
+    hooked::delete(app, rec, write).await.map(|_| ())
 }
 
 /// Rewrites `{:name}` placeholders to bound parameters (unknown names are an error, as in

@@ -15,6 +15,7 @@ pub mod fields_picker;
 pub mod list_sql;
 pub mod logs;
 pub mod files;
+pub mod hooks;
 pub mod mail;
 pub mod query;
 pub mod model;

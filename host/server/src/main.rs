@@ -4,7 +4,9 @@ mod apis;
 mod cli;
 mod commands;
 mod http;
+mod plugin_hooks;
 mod plugins;
+mod record_hooks;
 
 use clap::{CommandFactory, Parser};
 

@@ -7,11 +7,8 @@ use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pocketbun_core::app_api::{self, FilterQuery, Param};
 use pocketbun_core::{ApiError, App};
-use pocketbun_core::model::Collection;
-use pocketbun_core::record::rules::RequestInfo;
-use pocketbun_core::record::service::{self, record_json, WriteInput};
 use pocketbun_wasm::{
-    BoxFuture, CoreError, CoreResult, DefaultAction, HostOptions, HttpRequest, PluginCore, PluginHost, RecordFilter, RouteError,
+    BoxFuture, CoreError, CoreResult, HostOptions, HttpRequest, PluginCore, PluginHost, RecordFilter, RouteError,
     SqlParam,
 };
 use serde_json::{json, Map, Value};
@@ -21,8 +18,7 @@ use std::sync::Arc;
 use crate::cli::GlobalFlags;
 use crate::http::body::DEFAULT_BODY_LIMIT;
 use crate::http::context::{AppState, Ctx};
-use crate::http::error::{HttpError, HttpResult};
-use crate::http::json::json_picked;
+use crate::http::error::HttpError;
 
 /// The core as plugins see it: the app's own rights, JSON records.
 pub struct CoreBridge(pub Arc<App>);
@@ -118,8 +114,11 @@ pub async fn load(g: &GlobalFlags, app: &Arc<App>) -> Result<Option<Arc<PluginHo
     if let Some(ms) = std::env::var("POCKETBUN_PLUGIN_TIMEOUT_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
         opts.limits.call_timeout = std::time::Duration::from_millis(ms.max(10));
     }
-    let host = PluginHost::load(opts, Arc::new(CoreBridge(app.clone()))).await?;
-    Ok(host.map(Arc::new))
+    let host = PluginHost::load(opts, Arc::new(CoreBridge(app.clone()))).await?.map(Arc::new);
+    if let Some(h) = &host {
+        crate::plugin_hooks::install(app, h);
+    }
+    Ok(host)
 }
 
 fn percent_decode(path: &str) -> String {
@@ -144,7 +143,7 @@ fn percent_decode(path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn to_response(res: pocketbun_wasm::HttpResponse) -> Response {
+pub fn to_response(res: pocketbun_wasm::HttpResponse) -> Response {
     let status = StatusCode::from_u16(res.status).unwrap_or(StatusCode::OK);
     let mut out = Response::new(Body::from(res.body));
     *out.status_mut() = status;
@@ -199,10 +198,8 @@ fn route_error(e: RouteError) -> HttpError {
     }
 }
 
-pub const RECORD_CREATE_REQUEST: &str = "record-create-request";
-
 /// The request part of a request-hook event, in the shape `guest.handle-route` gets.
-fn request_event(ctx: &Ctx, path: String, body: &Map<String, Value>) -> Value {
+pub fn request_event(ctx: &Ctx, path: String, body: &Map<String, Value>) -> Value {
     let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(ctx.query.0.iter()).finish();
     let headers: Vec<(String, String)> = ctx
         .headers
@@ -218,46 +215,4 @@ fn request_event(ctx: &Ctx, path: String, body: &Map<String, Value>) -> Value {
         "body": Value::Object(body.clone()).to_string(), "remoteIp": ctx.remote_ip,
         "authJson": ctx.auth.as_ref().map(|a| app_api::full_json(a).to_string()),
     })
-}
-
-/// `POST /api/collections/{c}/records` with `onRecordCreateRequest` hooks around the
-/// create: handlers may change `e.record` before `e.next()`, stop the chain by throwing,
-/// or answer themselves without calling `e.next()`.
-pub async fn create_with_hooks(ctx: &Ctx, host: &PluginHost, c: Arc<Collection>, req: RequestInfo, input: WriteInput) -> HttpResult {
-    let WriteInput { body: input, files } = input;
-    let mut record = input.clone();
-    record.insert("collectionId".into(), json!(c.id));
-    record.insert("collectionName".into(), json!(c.name));
-    let event = json!({
-        "collection": c.to_api_json(),
-        "record": record,
-        "request": request_event(ctx, format!("/api/collections/{}/records", c.name), &input),
-    });
-    let created = Arc::new(std::sync::Mutex::new(None));
-    let default: DefaultAction = {
-        let (app, c, req, created) = (ctx.app.clone(), c.clone(), req.clone(), created.clone());
-        Box::new(move |mut ev: Value| {
-            Box::pin(async move {
-                let mut body = ev.get("record").and_then(Value::as_object).cloned().unwrap_or_default();
-                body.remove("collectionId");
-                body.remove("collectionName");
-                let rec = service::create(&app, c, req, WriteInput { body, files }).await.map_err(core_err)?;
-                ev["record"] = app_api::full_json(&rec);
-                if let Ok(mut slot) = created.lock() {
-                    *slot = Some(rec);
-                }
-                Ok(ev)
-            })
-        })
-    };
-    let outcome = host.run_hook(RECORD_CREATE_REQUEST, &[&c.id, &c.name], event, default).await.map_err(route_error)?;
-    if let Some(res) = outcome.response {
-        return Ok(to_response(res));
-    }
-    let rec = created.lock().ok().and_then(|mut slot| slot.take());
-    match rec {
-        Some(rec) => json_picked(ctx.fields(), record_json(&req, &rec), false),
-        // the chain stopped without answering: an empty 200, like an unwritten Go response
-        None => Ok(StatusCode::OK.into_response()),
-    }
 }

@@ -20,7 +20,10 @@ use pocketbun::plugin::types::{
 /// The JS side of the hook API, evaluated in this order before the hook files. `pb.js`
 /// defines the core globals and hands its internals to later files as `__pbi`; add new
 /// API families as their own files here rather than growing `pb.js`.
-const SHIM_FILES: &[(&str, &str)] = &[("pb.js", include_str!("../../../sdk-js-shim/pb.js"))];
+const SHIM_FILES: &[(&str, &str)] = &[
+    ("pb.js", include_str!("../../../sdk-js-shim/pb.js")),
+    ("events.js", include_str!("../../../sdk-js-shim/events.js")),
+];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads
 // `__builtin_frame_address`, which does not follow the shadow stack), so unbounded

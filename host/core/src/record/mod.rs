@@ -2,6 +2,7 @@
 //! operations on it (validation, persistence, queries).
 
 pub mod expand;
+pub mod hooked;
 pub mod persist;
 pub mod query;
 pub mod rules;

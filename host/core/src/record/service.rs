@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::expand::{expand_records, ExpandTree};
+use super::hooked::{self, RecordWrite};
 use super::persist;
 use super::query::{ListResult, RecordQuery};
 use super::rules::RequestInfo;
@@ -354,20 +355,22 @@ pub async fn create(app: &App, c: Arc<Collection>, mut req: RequestInfo, input: 
     form_errs.into_result(CREATE_FAILED)?;
     super::write::hash_passwords(&mut rec).await?;
     prepare_insert(&mut rec);
-    let schema = app.schema();
-    let storage = files::storage(app);
-    let saved = app
-        .data
-        .write(move |conn| {
-            validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
-            check_auth_id_unique(conn, &schema, &rec)?;
-            save_with_files(conn, storage.as_ref(), &rec, |tx| {
-                persist::insert(tx, &rec)?;
-                remove_installer_superuser(tx, &rec)
-            })?;
-            Ok(rec)
+    let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
+    let write: RecordWrite = Box::new(move |rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
+                check_auth_id_unique(conn, &schema, &rec)?;
+                save_with_files(conn, storage.as_ref(), &rec, |tx| {
+                    persist::insert(tx, &rec)?;
+                    remove_installer_superuser(tx, &rec)
+                })?;
+                Ok(rec)
+            })
+            .await
         })
-        .await?;
+    });
+    let saved = hooked::save(app, rec, write).await?;
     enrich_written(app, req, saved, access.manager).await
 }
 
@@ -486,17 +489,19 @@ pub async fn update(app: &App, c: Arc<Collection>, mut req: RequestInfo, id: &st
     check_auth_form(&rec, &body, access).into_result(UPDATE_FAILED)?;
     super::write::hash_passwords(&mut rec).await?;
     prepare_update(&mut rec);
-    let schema = app.schema();
-    let storage = files::storage(app);
-    let saved = app
-        .data
-        .write(move |conn| {
-            validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
-            save_with_files(conn, storage.as_ref(), &rec, |tx| persist::update(tx, &rec))?;
-            delete_files(storage.as_ref(), &rec.collection.id, rec.id(), &removed_file_names(&rec));
-            Ok(rec)
+    let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
+    let write: RecordWrite = Box::new(move |rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
+                save_with_files(conn, storage.as_ref(), &rec, |tx| persist::update(tx, &rec))?;
+                delete_files(storage.as_ref(), &rec.collection.id, rec.id(), &removed_file_names(&rec));
+                Ok(rec)
+            })
+            .await
         })
-        .await?;
+    });
+    let saved = hooked::save(app, rec, write).await?;
     enrich_written(app, req, saved, access.manager).await
 }
 
@@ -506,19 +511,22 @@ pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -
     }
     let rule = rule_for(&c, RuleKind::Delete, &req)?.map(str::to_string);
     let rec = find_with_rule(app, &c, &req, id, rule.as_deref()).await?.ok_or_else(|| ApiError::not_found(""))?;
-    let schema = app.schema();
-    let storage = files::storage(app);
-    app.data
-        .write(move |conn| {
-            let mut deleted = vec![];
-            let tx = conn.transaction()?;
-            ensure_not_last_superuser(&tx, &rec)?;
-            persist::delete_collecting(&tx, &schema, &rec, 0, &mut deleted)?;
-            tx.commit()?;
-            delete_record_dirs(storage.as_ref(), &schema, &deleted);
-            Ok(())
+    let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
+    let write: RecordWrite = Box::new(move |rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                let mut deleted = vec![];
+                let tx = conn.transaction()?;
+                ensure_not_last_superuser(&tx, &rec)?;
+                persist::delete_collecting(&tx, &schema, &rec, 0, &mut deleted)?;
+                tx.commit()?;
+                delete_record_dirs(storage.as_ref(), &schema, &deleted);
+                Ok(rec)
+            })
+            .await
         })
-        .await
+    });
+    hooked::delete(app, rec, write).await.map(|_| ())
 }
 
 /// The placeholder superuser of a fresh install goes away once a real one exists.
