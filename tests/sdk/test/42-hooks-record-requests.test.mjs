@@ -79,7 +79,7 @@ describe('record request hooks', () => {
     assert.equal((await ctx.admin.collection('notes').getOne(pinned.id)).id, pinned.id);
     const gone = await ctx.admin.collection('notes').create({ title: 'gone' });
     await ctx.guest.collection('notes').delete(gone.id);
-    await expectSdkError(ctx.admin.collection('notes').getOne(gone.id), 404);
+    await expectSdkError(ctx.admin.collection('notes').getOne(gone.id), 404, "The requested resource wasn't found.");
     assert.equal((await http(ctx.url, 'GET', '/store/deletedViaApi')).body.value, gone.id);
   });
 
@@ -112,7 +112,7 @@ describe('record request hooks', () => {
       if (!found.length) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(found.length, 1);
-    await expectSdkError(ctx.admin.crons.run('removedJob'), 404);
+    await expectSdkError(ctx.admin.crons.run('removedJob'), 404, 'Missing or invalid cron job.');
   });
 });
 
