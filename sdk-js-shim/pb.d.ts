@@ -51,6 +51,15 @@ declare class Record {
   fieldsData(): { [field: string]: any };
   /** The API view (hidden fields and a non-visible email left out). Used by JSON.stringify. */
   publicExport(): { [field: string]: any };
+  /** Leaves fields out of the API response (in `onRecordEnrich`). */
+  hide(...fields: string[]): Record;
+  unhide(...fields: string[]): Record;
+  /** Accepted for compatibility: every key set on a record is exported. */
+  withCustomData(on: boolean): Record;
+  /** The record as it was when the hook started. */
+  original(): Record;
+  expand(): { [relation: string]: any };
+  setExpand(expand: { [relation: string]: any }): void;
 }
 
 declare class Middleware {
@@ -134,11 +143,49 @@ declare function routerAdd(
   ...middlewares: Array<((e: RequestEvent) => any) | Middleware>
 ): void;
 
-/** Fired around `POST /api/collections/{c}/records`; `tags` = collection names or ids. Other
- * `on*` hooks are accepted but not fired yet (the server logs a warning at start). */
-declare function onRecordCreateRequest(handler: (e: RequestEvent & { collection: Collection; record: Record }) => any, ...tags: string[]): void;
+/** Every hook handler gets `e.next()`: call it to run the remaining handlers and the default
+ * action; not calling it stops the chain; throwing aborts with that error. `tags` are
+ * collection names or ids (none = every collection). */
+interface HookEvent { app: typeof $app; next(): void; }
+type Hook<E> = (handler: (e: E) => any, ...tags: string[]) => void;
 
-/** Registered; the host does not schedule plugin crons yet. */
+interface RecordModelEvent extends HookEvent { record: Record; type: "create" | "update" | "delete"; context: string; }
+interface RecordErrorEvent extends RecordModelEvent { error: ApiError; }
+
+/** Record model hooks: fire for every record write (API, `$app.save/delete`, auth flows).
+ * The Execute hooks wrap the write (PocketBun runs them around the transaction, not in it). */
+declare const onRecordValidate: Hook<RecordModelEvent>;
+declare const onRecordCreate: Hook<RecordModelEvent>;
+declare const onRecordCreateExecute: Hook<RecordModelEvent>;
+declare const onRecordAfterCreateSuccess: Hook<RecordModelEvent>;
+declare const onRecordAfterCreateError: Hook<RecordErrorEvent>;
+declare const onRecordUpdate: Hook<RecordModelEvent>;
+declare const onRecordUpdateExecute: Hook<RecordModelEvent>;
+declare const onRecordAfterUpdateSuccess: Hook<RecordModelEvent>;
+declare const onRecordAfterUpdateError: Hook<RecordErrorEvent>;
+declare const onRecordDelete: Hook<RecordModelEvent>;
+declare const onRecordDeleteExecute: Hook<RecordModelEvent>;
+declare const onRecordAfterDeleteSuccess: Hook<RecordModelEvent>;
+declare const onRecordAfterDeleteError: Hook<RecordErrorEvent>;
+
+/** Before a record is sent by the records API (list, view, create, update). */
+declare const onRecordEnrich: Hook<HookEvent & { record: Record; requestInfo: RequestInfo }>;
+
+/** Records API request hooks. */
+declare const onRecordsListRequest: Hook<RequestEvent & { collection: Collection; records: Record[];
+  result: { page: number; perPage: number; totalItems: number; totalPages: number; items: Record[] } }>;
+declare const onRecordViewRequest: Hook<RequestEvent & { collection: Collection; record: Record }>;
+declare const onRecordCreateRequest: Hook<RequestEvent & { collection: Collection; record: Record }>;
+declare const onRecordUpdateRequest: Hook<RequestEvent & { collection: Collection; record: Record }>;
+declare const onRecordDeleteRequest: Hook<RequestEvent & { collection: Collection; record: Record }>;
+
+/** Every successful sign-in (password, OTP, OAuth2) and auth refresh, before the response:
+ * `e.token`, `e.record` and `e.meta` may be changed. */
+declare const onRecordAuthRequest: Hook<RequestEvent & { collection: Collection; record: Record; token: string;
+  meta: any; authMethod: string }>;
+
+/** Listed in `GET /api/crons` and run by `POST /api/crons/{id}`; the host does not
+ * schedule jobs on their expression yet. Only jobs added while the hook files load count. */
 declare function cronAdd(id: string, expression: string, handler: () => void): void;
 declare function cronRemove(id: string): void;
 

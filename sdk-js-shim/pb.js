@@ -523,19 +523,7 @@
     sub.handlers.push(handler);
   }
 
-  // onRecordCreateRequest -> "record-create-request"
-  const HOOKS = [
-    "onBootstrap", "onServe", "onTerminate",
-    "onRecordValidate", "onRecordEnrich",
-    "onRecordCreate", "onRecordCreateExecute", "onRecordAfterCreateSuccess", "onRecordAfterCreateError",
-    "onRecordUpdate", "onRecordUpdateExecute", "onRecordAfterUpdateSuccess", "onRecordAfterUpdateError",
-    "onRecordDelete", "onRecordDeleteExecute", "onRecordAfterDeleteSuccess", "onRecordAfterDeleteError",
-    "onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
-  ];
-  for (const fnName of HOOKS) {
-    const hookName = fnName.slice(2).replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-    global[fnName] = (handler, ...tags) => registerHook(hookName, handler, tags.map(String));
-  }
+  // the on* registration functions and their event objects live in events.js
 
   global.cronAdd = function (id, expr, fn) {
     if (typeof fn !== "function") throw new Error("cronAdd: the handler must be a function");
@@ -594,29 +582,7 @@
       return [0, res[0], res[1], res[2]];
     },
 
-    handleHook(id, eventJson) {
-      collectionCache = new Map();
-      const sub = hookSubs[id];
-      const ev = JSON.parse(eventJson);
-      const e = ev.request ? requestEvent(ev.request) : { app: $app };
-      if (ev.collection) e.collection = new Collection(ev.collection);
-      if (ev.record) e.record = Record.__fromHost(ev.record);
-      const snapshot = () => {
-        const out = Object.assign({}, ev);
-        if (e.record) out.record = Object.assign(e.record.__payload(), { collectionId: ev.record && ev.record.collectionId });
-        return out;
-      };
-      try {
-        runChain(e, sub ? sub.handlers : [], () => {
-          const after = JSON.parse(hostCall(host.hookNext, JSON.stringify(snapshot())));
-          if (after.record && e.record) e.record.__refresh(after.record);
-          ev.__nextResult = after;
-        });
-      } catch (err) {
-        return errorTuple(err);
-      }
-      return [0, JSON.stringify(snapshot()), e.__response ? e.__response() : null];
-    },
+    // handleHook(id, eventJson): defined by events.js
 
     runCron(id) {
       collectionCache = new Map();
@@ -633,7 +599,10 @@
   // internals for the shim files evaluated after this one (see plugins/jsvm/src/lib.rs);
   // not part of the public hook API
   Object.defineProperty(global, "__pbi", {
-    value: { host, hostCall, errorTuple, registerHook, requestEvent, runChain, findCollection, log },
+    value: {
+      host, hostCall, errorTuple, registerHook, requestEvent, runChain, findCollection, log, hookSubs,
+      resetCache() { collectionCache = new Map(); },
+    },
     enumerable: false,
   });
 

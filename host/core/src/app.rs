@@ -40,6 +40,10 @@ pub struct App {
     pub realtime: Arc<crate::realtime::Broker>,
     /// The file storage backends (local, S3 from the settings).
     pub storages: crate::files::backend::Storages,
+    /// Event hooks of extensions (PocketBase's `onRecordCreate`...), empty until registered.
+    pub hooks: crate::hooks::HookSlot,
+    /// Cron jobs registered by extensions (the built-in ones are in `crons::SYSTEM_JOBS`).
+    pub crons: crate::crons::CronRegistry,
 }
 
 impl App {
@@ -89,6 +93,8 @@ impl App {
             throttles: Default::default(),
             realtime,
             storages: Default::default(),
+            hooks: Default::default(),
+            crons: Default::default(),
         }))
     }
 

@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::db::{DbScope, SqlParams};
 use crate::error::{ApiError, ApiResult};
 use crate::model::Collection;
+use crate::record::hooked::{self, RecordWrite};
 use crate::record::persist;
 use crate::record::query::{RecordQuery, MAX_PER_PAGE};
 use crate::query::QueryCompiler;
@@ -144,45 +145,60 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
     let mut rec = existing.unwrap_or_else(|| Record::new(c.clone()));
     let access = WriteAccess { superuser: true, manager: true };
     let body_errs = apply_body(&mut rec, &data, access);
+    // hashed before prepare_update, which rotates the tokenKey of a changed password
+    crate::record::write::hash_passwords(&mut rec).await?;
     if is_new {
         prepare_insert(&mut rec);
     } else {
         prepare_update(&mut rec);
     }
-    let schema = app.schema();
-    db.write(move |conn| {
-            let mut errs = body_errs;
-            if mode != SaveMode::SaveNoValidate {
-                errs.merge(validate_record(conn, &schema, &rec));
-            }
-            errs.into_result(if is_new { "Failed to create record." } else { "Failed to update record." })?;
-            if mode == SaveMode::ValidateOnly {
-                return Ok(rec);
-            }
-            // a savepoint, so this also nests inside an open `WriteTx`
-            let sp = conn.savepoint()?;
-            if is_new {
-                persist::insert(&sp, &rec)?;
-            } else {
-                persist::update(&sp, &rec)?;
-            }
-            sp.commit()?;
-            rec.original = Some(rec.values.clone());
-            Ok(rec)
+    let (db, schema) = (db.clone(), app.schema());
+    let write: RecordWrite = Box::new(move |mut rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                let mut errs = body_errs;
+                if mode != SaveMode::SaveNoValidate {
+                    errs.merge(validate_record(conn, &schema, &rec));
+                }
+                errs.into_result(if is_new { "Failed to create record." } else { "Failed to update record." })?;
+                if mode == SaveMode::ValidateOnly {
+                    return Ok(rec);
+                }
+                // a savepoint, so this also nests inside an open `WriteTx`
+                let sp = conn.savepoint()?;
+                if is_new {
+                    persist::insert(&sp, &rec)?;
+                } else {
+                    persist::update(&sp, &rec)?;
+                }
+                sp.commit()?;
+                rec.original = Some(rec.values.clone());
+                Ok(rec)
+            })
+            .await
         })
-        .await
+    });
+    if mode == SaveMode::ValidateOnly {
+        return write(rec).await;
+    }
+    hooked::save(app, rec, write).await
 }
 
 pub async fn delete(app: &App, db: &DbScope, c: Arc<Collection>, id: String) -> ApiResult<()> {
     let rec = find_by_id(db, c, id).await?;
-    let schema = app.schema();
-    db.write(move |conn| {
-            let sp = conn.savepoint()?;
-            persist::delete(&sp, &schema, &rec, 0)?;
-            sp.commit()?;
-            Ok(())
+    let (db, schema) = (db.clone(), app.schema());
+    let write: RecordWrite = Box::new(move |rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                let sp = conn.savepoint()?;
+                persist::delete(&sp, &schema, &rec, 0)?;
+                sp.commit()?;
+                Ok(rec)
+            })
+            .await
         })
-        .await
+    });
+    hooked::delete(app, rec, write).await.map(|_| ())
 }
 
 /// Rewrites `{:name}` placeholders to bound parameters (unknown names are an error, as in

@@ -1,7 +1,11 @@
 //! Built-in maintenance jobs (PocketBase's `__pb*` crons) and the registry behind `/api/crons`.
 
+use parking_lot::RwLock;
+use std::sync::Arc;
+
 use crate::app::App;
 use crate::error::ApiResult;
+use crate::hooks::HookFuture;
 
 /// A scheduled job as listed by the API.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,12 +21,50 @@ pub const SYSTEM_JOBS: [CronJob; 4] = [
     CronJob { id: "__pbLogsCleanup__", expression: "0 */6 * * *" },
 ];
 
-pub fn list() -> Vec<CronJob> {
-    SYSTEM_JOBS.to_vec()
+/// Runs the jobs an extension registered (`cronAdd` in pb_hooks).
+pub trait CronRunner: Send + Sync + 'static {
+    fn run(&self, id: &str) -> HookFuture<ApiResult<()>>;
+}
+
+struct ExtensionJob {
+    id: String,
+    expression: String,
+    runner: Arc<dyn CronRunner>,
+}
+
+/// Jobs registered by extensions, next to the built-in [`SYSTEM_JOBS`].
+#[derive(Default)]
+pub struct CronRegistry(RwLock<Vec<ExtensionJob>>);
+
+impl CronRegistry {
+    /// Adds a job; an existing job with the same id is replaced (PocketBase's `cronAdd`).
+    pub fn add(&self, id: String, expression: String, runner: Arc<dyn CronRunner>) {
+        let mut jobs = self.0.write();
+        jobs.retain(|j| j.id != id);
+        jobs.push(ExtensionJob { id, expression, runner });
+    }
+
+    pub fn remove(&self, id: &str) {
+        self.0.write().retain(|j| j.id != id);
+    }
+}
+
+/// Every job as `(id, expression)`: extension jobs sorted by id, then the system ones (the
+/// order of PocketBase's `GET /api/crons`).
+pub fn list(app: &App) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = app.crons.0.read().iter().map(|j| (j.id.clone(), j.expression.clone())).collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.extend(SYSTEM_JOBS.iter().map(|j| (j.id.to_string(), j.expression.to_string())));
+    out
 }
 
 /// Runs a job now; Ok(false) when no job has that id.
 pub async fn run(app: &App, id: &str) -> ApiResult<bool> {
+    let extension = app.crons.0.read().iter().find(|j| j.id == id).map(|j| j.runner.clone());
+    if let Some(runner) = extension {
+        runner.run(id).await?;
+        return Ok(true);
+    }
     match id {
         "__pbDBOptimize__" => {
             app.data.write(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")?)).await?;

@@ -16,6 +16,7 @@ pub mod list_sql;
 pub mod logs;
 pub mod migrations;
 pub mod files;
+pub mod hooks;
 pub mod mail;
 pub mod outbound_http;
 pub mod query;

@@ -5,7 +5,9 @@ mod cli;
 mod commands;
 mod http;
 mod migrations;
+mod plugin_hooks;
 mod plugins;
+mod record_hooks;
 
 use clap::{CommandFactory, Parser};
 

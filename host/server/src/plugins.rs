@@ -25,8 +25,7 @@ use std::sync::{Arc, RwLock};
 use crate::cli::GlobalFlags;
 use crate::http::body::DEFAULT_BODY_LIMIT;
 use crate::http::context::{AppState, Ctx};
-use crate::http::error::{HttpError, HttpResult};
-use crate::http::json::json_picked;
+use crate::http::error::HttpError;
 
 /// The core as plugins see it: the app's own rights, JSON records. `db` is the app's
 /// database, or an open write transaction for a `txApp`.
@@ -313,10 +312,11 @@ pub async fn load(g: &GlobalFlags, app: &Arc<App>) -> Result<SharedPlugins, Stri
     refresh_types_file(&g.dir);
     let opts = host_options(g);
     let core: Arc<dyn PluginCore> = Arc::new(CoreBridge::new(app.clone()));
-    let host = PluginHost::load(opts.clone(), core.clone()).await?;
-    let shared = SharedPlugins::new(host.map(Arc::new));
+    let host = PluginHost::load(opts.clone(), core.clone()).await?.map(Arc::new);
+    install_hooks(app, host.as_ref());
+    let shared = SharedPlugins::new(host);
     if g.hooks_watch {
-        watch(opts, core, shared.clone());
+        watch(opts, core, shared.clone(), app.clone());
     }
     Ok(shared)
 }
@@ -355,7 +355,7 @@ fn fingerprint(opts: &HostOptions) -> Vec<(PathBuf, u64, Option<std::time::Syste
 /// Polls the hooks and plugins dirs on a thread of its own; on a change (settled for one
 /// interval) loads everything again and swaps the host. A load error keeps the running
 /// plugins and is logged.
-fn watch(opts: HostOptions, core: Arc<dyn PluginCore>, shared: SharedPlugins) {
+fn watch(opts: HostOptions, core: Arc<dyn PluginCore>, shared: SharedPlugins, app: Arc<App>) {
     let rt = tokio::runtime::Handle::current();
     let spawned = std::thread::Builder::new().name("plugins-watch".into()).spawn(move || {
         let mut seen = fingerprint(&opts);
@@ -373,7 +373,9 @@ fn watch(opts: HostOptions, core: Arc<dyn PluginCore>, shared: SharedPlugins) {
             match rt.block_on(PluginHost::load(opts.clone(), core.clone())) {
                 Ok(host) => {
                     let routes = host.as_ref().map(|h| h.plugins.iter().map(|p| p.manifest.routes.len()).sum::<usize>()).unwrap_or(0);
-                    shared.replace(host.map(Arc::new));
+                    let host = host.map(Arc::new);
+                    install_hooks(&app, host.as_ref());
+                    shared.replace(host);
                     tracing::info!("plugins reloaded after a change in the hooks/plugins dirs ({routes} routes, {:?})", started.elapsed());
                 }
                 Err(e) => tracing::error!("plugins not reloaded, the running ones stay: {e}"),
@@ -382,6 +384,13 @@ fn watch(opts: HostOptions, core: Arc<dyn PluginCore>, shared: SharedPlugins) {
     });
     if let Err(e) = spawned {
         tracing::error!("cannot watch the hooks/plugins dirs: {e}");
+    }
+
+/// Makes the app fire the event hooks of `host` (none when there are no plugins).
+fn install_hooks(app: &App, host: Option<&Arc<PluginHost>>) {
+    match host {
+        Some(h) => crate::plugin_hooks::install(app, h),
+        None => app.hooks.set(None),
     }
 }
 
@@ -407,7 +416,7 @@ fn percent_decode(path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn to_response(res: pocketbun_wasm::HttpResponse) -> Response {
+pub fn to_response(res: pocketbun_wasm::HttpResponse) -> Response {
     let status = StatusCode::from_u16(res.status).unwrap_or(StatusCode::OK);
     let mut out = Response::new(Body::from(res.body));
     *out.status_mut() = status;
@@ -462,10 +471,8 @@ fn route_error(e: RouteError) -> HttpError {
     }
 }
 
-pub const RECORD_CREATE_REQUEST: &str = "record-create-request";
-
 /// The request part of a request-hook event, in the shape `guest.handle-route` gets.
-fn request_event(ctx: &Ctx, path: String, body: &Map<String, Value>) -> Value {
+pub fn request_event(ctx: &Ctx, path: String, body: &Map<String, Value>) -> Value {
     let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(ctx.query.0.iter()).finish();
     let headers: Vec<(String, String)> = ctx
         .headers
@@ -481,46 +488,4 @@ fn request_event(ctx: &Ctx, path: String, body: &Map<String, Value>) -> Value {
         "body": Value::Object(body.clone()).to_string(), "remoteIp": ctx.remote_ip,
         "authJson": ctx.auth.as_ref().map(|a| app_api::full_json(a).to_string()),
     })
-}
-
-/// `POST /api/collections/{c}/records` with `onRecordCreateRequest` hooks around the
-/// create: handlers may change `e.record` before `e.next()`, stop the chain by throwing,
-/// or answer themselves without calling `e.next()`.
-pub async fn create_with_hooks(ctx: &Ctx, host: &PluginHost, c: Arc<Collection>, req: RequestInfo, input: WriteInput) -> HttpResult {
-    let WriteInput { body: input, files } = input;
-    let mut record = input.clone();
-    record.insert("collectionId".into(), json!(c.id));
-    record.insert("collectionName".into(), json!(c.name));
-    let event = json!({
-        "collection": c.to_api_json(),
-        "record": record,
-        "request": request_event(ctx, format!("/api/collections/{}/records", c.name), &input),
-    });
-    let created = Arc::new(std::sync::Mutex::new(None));
-    let default: DefaultAction = {
-        let (app, c, req, created) = (ctx.app.clone(), c.clone(), req.clone(), created.clone());
-        Box::new(move |mut ev: Value| {
-            Box::pin(async move {
-                let mut body = ev.get("record").and_then(Value::as_object).cloned().unwrap_or_default();
-                body.remove("collectionId");
-                body.remove("collectionName");
-                let rec = service::create(&app, c, req, WriteInput { body, files }).await.map_err(core_err)?;
-                ev["record"] = app_api::full_json(&rec);
-                if let Ok(mut slot) = created.lock() {
-                    *slot = Some(rec);
-                }
-                Ok(ev)
-            })
-        })
-    };
-    let outcome = host.run_hook(RECORD_CREATE_REQUEST, &[&c.id, &c.name], event, default).await.map_err(route_error)?;
-    if let Some(res) = outcome.response {
-        return Ok(to_response(res));
-    }
-    let rec = created.lock().ok().and_then(|mut slot| slot.take());
-    match rec {
-        Some(rec) => json_picked(ctx.fields(), record_json(&req, &rec), false),
-        // the chain stopped without answering: an empty 200, like an unwritten Go response
-        None => Ok(StatusCode::OK.into_response()),
-    }
 }

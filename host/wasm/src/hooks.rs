@@ -43,7 +43,12 @@ impl PluginHost {
     }
 
     pub fn has_hooks(&self, name: &str, tags: &[&str]) -> bool {
-        !self.subscriptions(name, tags).is_empty()
+        if !self.hook_names.contains(name) {
+            return false;
+        }
+        self.plugins.iter().any(|p| {
+            p.manifest.hooks.iter().any(|h| h.name == name && (h.tags.is_empty() || h.tags.iter().any(|t| tags.contains(&t.as_str()))))
+        })
     }
 
     pub async fn run_hook(&self, name: &str, tags: &[&str], event: Value, default: DefaultAction) -> Result<HookOutcome, RouteError> {

@@ -18,8 +18,16 @@ use crate::state::State;
 /// The QuickJS runtime component built by `plugins/jsvm/build.sh`.
 pub static JSVM_COMPONENT: &[u8] = include_bytes!("../assets/jsvm.wasm");
 
-/// Hooks the server fires so far (the JS runtime accepts registrations for all of them).
-pub const FIRED_HOOKS: &[&str] = &["record-create-request"];
+/// Hooks the server fires so far (the JS runtime accepts registrations for more; the
+/// others are logged as not fired at start).
+pub const FIRED_HOOKS: &[&str] = &[
+    "record-validate", "record-enrich",
+    "record-create", "record-create-execute", "record-after-create-success", "record-after-create-error",
+    "record-update", "record-update-execute", "record-after-update-success", "record-after-update-error",
+    "record-delete", "record-delete-execute", "record-after-delete-success", "record-after-delete-error",
+    "records-list-request", "record-view-request", "record-create-request", "record-update-request", "record-delete-request",
+    "record-auth-request",
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct HostOptions {
@@ -56,6 +64,9 @@ pub enum RouteError {
 
 pub struct PluginHost {
     pub plugins: Vec<Arc<LoadedPlugin>>,
+    /// Names of hooks with at least one subscription: the common "nobody listens" answer
+    /// without walking the manifests.
+    pub(crate) hook_names: std::collections::HashSet<String>,
     routes: Vec<RouteEntry>,
     _engine: Engine,
 }
@@ -199,7 +210,8 @@ impl PluginHost {
         }
         // most specific first; registration order breaks ties
         routes.sort_by(|a, b| b.pattern.specificity().cmp(&a.pattern.specificity()));
-        Ok(Some(PluginHost { plugins, routes, _engine: engine }))
+        let hook_names = plugins.iter().flat_map(|p| p.manifest.hooks.iter().map(|h| h.name.clone())).collect();
+        Ok(Some(PluginHost { plugins, hook_names, routes, _engine: engine }))
     }
 
     pub fn match_route(&self, method: &str, path: &str) -> Option<RouteMatch<'_>> {

@@ -30,6 +30,7 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("template.js", include_str!("../../../sdk-js-shim/template.js")),
     ("collection.js", include_str!("../../../sdk-js-shim/collection.js")),
     ("migrations.js", include_str!("../../../sdk-js-shim/migrations.js")),
+    ("events.js", include_str!("../../../sdk-js-shim/events.js")),
 ];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads

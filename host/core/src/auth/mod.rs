@@ -246,32 +246,36 @@ pub async fn save_auth_record_with(
     extra: Option<crate::record::service::AfterInsert>,
 ) -> crate::ApiResult<Record> {
     crate::record::write::prepare_update(&mut rec);
-    let schema = app.schema();
-    app.data
-        .write(move |conn| {
-            crate::record::validate::validate_record(conn, &schema, &rec).into_result(message)?;
-            let tx = conn.transaction()?;
-            persist::update(&tx, &rec)?;
-            let (cid, id) = (rec.collection.id.clone(), rec.id().to_string());
-            let changed = |n: &str| rec.get(n) != rec.original(n);
-            let mut tables = vec![];
-            if changed("tokenKey") {
-                tables.push("_otps");
-            }
-            if changed("password") {
-                tables.extend(["_mfas", "_authOrigins"]);
-            }
-            for t in tables {
-                tx.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1 AND recordRef = ?2"), [&cid, &id])?;
-            }
-            if let Some(step) = extra {
-                step(&tx, &rec)?;
-            }
-            tx.commit()?;
-            rec.original = Some(rec.values.clone());
-            Ok(rec)
+    let (db, schema) = (app.data.clone(), app.schema());
+    let write: crate::record::hooked::RecordWrite = Box::new(move |mut rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                crate::record::validate::validate_record(conn, &schema, &rec).into_result(message)?;
+                let tx = conn.transaction()?;
+                persist::update(&tx, &rec)?;
+                let (cid, id) = (rec.collection.id.clone(), rec.id().to_string());
+                let changed = |n: &str| rec.get(n) != rec.original(n);
+                let mut tables = vec![];
+                if changed("tokenKey") {
+                    tables.push("_otps");
+                }
+                if changed("password") {
+                    tables.extend(["_mfas", "_authOrigins"]);
+                }
+                for t in tables {
+                    tx.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1 AND recordRef = ?2"), [&cid, &id])?;
+                }
+                if let Some(step) = extra {
+                    step(&tx, &rec)?;
+                }
+                tx.commit()?;
+                rec.original = Some(rec.values.clone());
+                Ok(rec)
+            })
+            .await
         })
-        .await
+    });
+    crate::record::hooked::save(app, rec, write).await
 }
 
 /// A system collection (`_otps`, `_mfas`, `_authOrigins`, `_externalAuths`).

@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod expand;
+pub mod hooked;
 pub mod persist;
 pub mod query;
 pub mod rules;

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::expand::{expand_records, ExpandTree};
+use super::hooked::{self, RecordWrite};
 use super::persist;
 use super::query::{ListResult, RecordQuery};
 use super::rules::RequestInfo;
@@ -410,24 +411,26 @@ pub async fn create_with(app: &App, c: Arc<Collection>, req: RequestInfo, input:
         adjust(&mut rec);
     }
     let after_insert = steps.after_insert;
-    let schema = app.schema();
-    let storage = files::storage(app);
-    let saved = app
-        .data
-        .write(move |conn| {
-            validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
-            check_auth_id_unique(conn, &schema, &rec)?;
-            save_with_files(conn, storage.as_ref(), &rec, |tx| {
-                persist::insert(tx, &rec)?;
-                remove_installer_superuser(tx, &rec)?;
-                match after_insert {
-                    Some(step) => step(tx, &rec),
-                    None => Ok(()),
-                }
-            })?;
-            Ok(rec)
+    let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
+    let write: RecordWrite = Box::new(move |rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
+                check_auth_id_unique(conn, &schema, &rec)?;
+                save_with_files(conn, storage.as_ref(), &rec, |tx| {
+                    persist::insert(tx, &rec)?;
+                    remove_installer_superuser(tx, &rec)?;
+                    match after_insert {
+                        Some(step) => step(tx, &rec),
+                        None => Ok(()),
+                    }
+                })?;
+                Ok(rec)
+            })
+            .await
         })
-        .await?;
+    });
+    let saved = hooked::save(app, rec, write).await?;
     enrich_written(app, req, saved, access.manager).await
 }
 
@@ -597,17 +600,19 @@ pub async fn update(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str, i
     check_auth_form(&rec, &body, access).into_result(UPDATE_FAILED)?;
     super::write::hash_passwords(&mut rec).await?;
     prepare_update(&mut rec);
-    let schema = app.schema();
-    let storage = files::storage(app);
-    let saved = app
-        .data
-        .write(move |conn| {
-            validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
-            save_with_files(conn, storage.as_ref(), &rec, |tx| persist::update(tx, &rec))?;
-            delete_files(storage.as_ref(), &rec.collection.id, rec.id(), &removed_file_names(&rec));
-            Ok(rec)
+    let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
+    let write: RecordWrite = Box::new(move |rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
+                save_with_files(conn, storage.as_ref(), &rec, |tx| persist::update(tx, &rec))?;
+                delete_files(storage.as_ref(), &rec.collection.id, rec.id(), &removed_file_names(&rec));
+                Ok(rec)
+            })
+            .await
         })
-        .await?;
+    });
+    let saved = hooked::save(app, rec, write).await?;
     enrich_written(app, req, saved, access.manager).await
 }
 
@@ -681,18 +686,21 @@ fn delete_checked(conn: &Connection, schema: &Schema, rec: &Record, deleted: &mu
 pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -> ApiResult<()> {
     let (schema, id2) = (app.schema(), id.to_string());
     let rec = app.data.read(move |conn| find_for_delete(conn, &schema, &c, &req, &id2)).await?;
-    let schema = app.schema();
-    let storage = files::storage(app);
-    app.data
-        .write(move |conn| {
-            let mut deleted = vec![];
-            let tx = conn.transaction()?;
-            delete_checked(&tx, &schema, &rec, &mut deleted)?;
-            tx.commit()?;
-            delete_record_dirs(storage.as_ref(), &schema, &deleted);
-            Ok(())
+    let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
+    let write: RecordWrite = Box::new(move |rec| {
+        Box::pin(async move {
+            db.write(move |conn| {
+                let mut deleted = vec![];
+                let tx = conn.transaction()?;
+                delete_checked(&tx, &schema, &rec, &mut deleted)?;
+                tx.commit()?;
+                delete_record_dirs(storage.as_ref(), &schema, &deleted);
+                Ok(rec)
+            })
+            .await
         })
-        .await
+    });
+    hooked::delete(app, rec, write).await.map(|_| ())
 }
 
 /// The batch flavour of [`delete`] (see [`create_on`]).

@@ -10,13 +10,13 @@ use crate::http::json::{json_picked, no_content};
 
 pub async fn list(ctx: Ctx) -> HttpResult {
     ctx.require_superuser()?;
-    let jobs: Vec<Value> = crons::list().iter().map(|j| json!({"id": j.id, "expression": j.expression})).collect();
+    let jobs: Vec<Value> = crons::list(&ctx.app).iter().map(|(id, expr)| json!({"id": id, "expression": expr})).collect();
     json_picked(ctx.fields(), Value::Array(jobs), false)
 }
 
 pub async fn run(ctx: Ctx, Path(id): Path<String>) -> HttpResult {
     ctx.require_superuser()?;
-    if !crons::list().iter().any(|j| j.id == id) {
+    if !crons::list(&ctx.app).iter().any(|(j, _)| *j == id) {
         return Err(ApiError::not_found("Missing or invalid cron job.").into());
     }
     let app = ctx.app.clone();

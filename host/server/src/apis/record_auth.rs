@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 use crate::http::context::Ctx;
+use crate::record_hooks;
 use crate::http::error::HttpResult;
 use crate::http::form::read_form;
 use crate::http::json::{json_picked, raw_json};
@@ -107,12 +108,19 @@ pub async fn auth_response(
     expand_req.auth = Some(rec.clone());
     let rec = pocketbun_core::record::service::expand_for_response(&ctx.app, expand_req, rec).await?;
     let vis = Visibility { superuser: rec.collection.is_superusers(), owner: true };
+    let mut answer = record_hooks::AuthAnswer { record: rec.to_json(vis), token, meta };
+    if let Some(host) = record_hooks::subscribed(ctx, record_hooks::AUTH, &rec.collection) {
+        answer = match record_hooks::auth(ctx, &host, &rec.collection, method, body, answer).await? {
+            Ok(a) => a,
+            Err(response) => return Ok(response),
+        };
+    }
     let mut m = Map::new();
-    if let Some(meta) = meta {
+    if let Some(meta) = answer.meta {
         m.insert("meta".into(), meta);
     }
-    m.insert("record".into(), rec.to_json(vis));
-    m.insert("token".into(), Value::String(token));
+    m.insert("record".into(), answer.record);
+    m.insert("token".into(), Value::String(answer.token));
     json_picked(ctx.fields(), Value::Object(m), false)
 }
 

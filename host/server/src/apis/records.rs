@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::{list_envelope, Paging};
 use crate::http::body::{parse_record_body, DEFAULT_BODY_LIMIT};
 use crate::http::context::Ctx;
+use crate::record_hooks;
 use crate::http::error::HttpResult;
 use crate::http::json::{json_picked, no_content};
 
@@ -48,16 +49,23 @@ pub async fn list(ctx: Ctx, Path(coll): Path<String>) -> HttpResult {
         skip_total: p.skip_total,
     };
     let req = ctx.request_info(Map::new());
-    let res = service::list(&ctx.app, c, req.clone(), params).await?;
-    let items = res.items.iter().map(|r| record_json(&req, r)).collect();
+    let res = service::list(&ctx.app, c.clone(), req.clone(), params).await?;
+    let items = record_hooks::enrich(&ctx, &c, &req, res.items.iter().map(|r| record_json(&req, r)).collect()).await?;
+    if let Some(host) = record_hooks::subscribed(&ctx, record_hooks::LIST, &c) {
+        return record_hooks::list(&ctx, &host, &c, items, res.page, res.per_page, res.total_items, res.total_pages).await;
+    }
     json_picked(ctx.fields(), list_envelope(items, res.page, res.per_page, res.total_items, res.total_pages), true)
 }
 
 pub async fn view(ctx: Ctx, Path((coll, id)): Path<(String, String)>) -> HttpResult {
     let c = collection(&ctx, &coll, MISSING)?;
     let req = ctx.request_info(Map::new());
-    let rec = service::view(&ctx.app, c, req.clone(), &id).await?;
-    json_picked(ctx.fields(), record_json(&req, &rec), false)
+    let rec = service::view(&ctx.app, c.clone(), req.clone(), &id).await?;
+    let item = record_hooks::enrich_one(&ctx, &c, &req, record_json(&req, &rec)).await?;
+    if let Some(host) = record_hooks::subscribed(&ctx, record_hooks::VIEW, &c) {
+        return record_hooks::view(&ctx, &host, &c, item).await;
+    }
+    json_picked(ctx.fields(), item, false)
 }
 
 pub async fn create(ctx: Ctx, Path(coll): Path<String>, body: Body) -> HttpResult {
@@ -65,11 +73,11 @@ pub async fn create(ctx: Ctx, Path(coll): Path<String>, body: Body) -> HttpResul
     let parsed = parse_record_body(&ctx.headers, body, body_limit(&c)).await?;
     let req = ctx.request_info(Map::new());
     let input = WriteInput { body: parsed.data, files: parsed.files };
-    if let Some(host) = ctx.plugins.clone().filter(|h| h.has_hooks(crate::plugins::RECORD_CREATE_REQUEST, &[&c.id, &c.name])) {
-        return crate::plugins::create_with_hooks(&ctx, &host, c, req, input).await;
+    if let Some(host) = record_hooks::subscribed(&ctx, record_hooks::CREATE, &c) {
+        return record_hooks::create(&ctx, &host, c, req, input).await;
     }
-    let rec = service::create(&ctx.app, c, req.clone(), input).await?;
-    json_picked(ctx.fields(), record_json(&req, &rec), false)
+    let rec = service::create(&ctx.app, c.clone(), req.clone(), input).await?;
+    json_picked(ctx.fields(), record_hooks::enrich_one(&ctx, &c, &req, record_json(&req, &rec)).await?, false)
 }
 
 pub async fn update(ctx: Ctx, Path((coll, id)): Path<(String, String)>, body: Body) -> HttpResult {
@@ -77,13 +85,19 @@ pub async fn update(ctx: Ctx, Path((coll, id)): Path<(String, String)>, body: Bo
     let parsed = parse_record_body(&ctx.headers, body, body_limit(&c)).await?;
     let req = ctx.request_info(Map::new());
     let input = WriteInput { body: parsed.data, files: parsed.files };
-    let rec = service::update(&ctx.app, c, req.clone(), &id, input).await?;
-    json_picked(ctx.fields(), record_json(&req, &rec), false)
+    if let Some(host) = record_hooks::subscribed(&ctx, record_hooks::UPDATE, &c) {
+        return record_hooks::update(&ctx, &host, c, req, &id, input).await;
+    }
+    let rec = service::update(&ctx.app, c.clone(), req.clone(), &id, input).await?;
+    json_picked(ctx.fields(), record_hooks::enrich_one(&ctx, &c, &req, record_json(&req, &rec)).await?, false)
 }
 
 pub async fn delete(ctx: Ctx, Path((coll, id)): Path<(String, String)>) -> HttpResult {
     let c = collection(&ctx, &coll, MISSING)?;
     let req = ctx.request_info(Map::new());
+    if let Some(host) = record_hooks::subscribed(&ctx, record_hooks::DELETE, &c) {
+        return record_hooks::delete(&ctx, &host, c, req, &id).await;
+    }
     service::delete(&ctx.app, c, req, &id).await?;
     Ok(no_content())
 }

@@ -1,0 +1,175 @@
+// PocketBase's event hook families (`onRecordCreate`, `onRecordsListRequest`,
+// `onRecordEnrich`, ...) on top of pb.js: registration functions and the event objects.
+//
+// The host sends each event as JSON and gets it back after the handlers ran (see
+// `__pb.handleHook`). Known keys become live objects (`record` -> Record, `records` ->
+// Record[], `collection` -> Collection, `error` -> ApiError, `request` -> the request
+// API of routes); every other key is plain data the handlers may change in place
+// (`e.message.subject = ...`, `e.token = ...`) and is sent back as it is.
+(function (global) {
+  "use strict";
+
+  const pbi = global.__pbi;
+  const { Record, Collection, ApiError } = global;
+
+  // ---------------------------------------------------------------- registration
+
+  // PocketBase's JS names; the host fires them under kebab-case names without the `on`
+  // (`onRecordAuthWithOAuth2Request` -> "record-auth-with-oauth2-request").
+  const HOOKS = [
+    "onBootstrap", "onServe", "onTerminate",
+    "onRecordValidate", "onRecordEnrich",
+    "onRecordCreate", "onRecordCreateExecute", "onRecordAfterCreateSuccess", "onRecordAfterCreateError",
+    "onRecordUpdate", "onRecordUpdateExecute", "onRecordAfterUpdateSuccess", "onRecordAfterUpdateError",
+    "onRecordDelete", "onRecordDeleteExecute", "onRecordAfterDeleteSuccess", "onRecordAfterDeleteError",
+    "onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
+    "onRecordAuthRequest", "onRecordAuthWithPasswordRequest", "onRecordAuthRefreshRequest",
+    "onRecordAuthWithOTPRequest", "onRecordAuthWithOAuth2Request", "onRecordRequestOTPRequest",
+    "onRecordRequestPasswordResetRequest", "onRecordConfirmPasswordResetRequest",
+    "onRecordRequestVerificationRequest", "onRecordConfirmVerificationRequest",
+    "onRecordRequestEmailChangeRequest", "onRecordConfirmEmailChangeRequest",
+    "onCollectionValidate",
+    "onCollectionCreate", "onCollectionCreateExecute", "onCollectionAfterCreateSuccess", "onCollectionAfterCreateError",
+    "onCollectionUpdate", "onCollectionUpdateExecute", "onCollectionAfterUpdateSuccess", "onCollectionAfterUpdateError",
+    "onCollectionDelete", "onCollectionDeleteExecute", "onCollectionAfterDeleteSuccess", "onCollectionAfterDeleteError",
+    "onCollectionsListRequest", "onCollectionViewRequest", "onCollectionCreateRequest", "onCollectionUpdateRequest",
+    "onCollectionDeleteRequest",
+    "onSettingsListRequest", "onSettingsUpdateRequest",
+    "onMailerSend", "onMailerRecordVerificationSend", "onMailerRecordPasswordResetSend",
+    "onMailerRecordEmailChangeSend", "onMailerRecordOTPSend", "onMailerRecordAuthAlertSend",
+    "onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
+    "onFileDownloadRequest", "onFileTokenRequest",
+  ];
+
+  function hookName(fnName) {
+    return fnName.slice(2)
+      .replace("OAuth2", "Oauth2")
+      .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
+      .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+      .toLowerCase();
+  }
+
+  for (const fnName of HOOKS) {
+    const name = hookName(fnName);
+    global[fnName] = (handler, ...tags) => pbi.registerHook(name, handler, tags.map(String));
+  }
+
+  // ---------------------------------------------------------------- Record extras
+
+  // Fields left out of the API response (onRecordEnrich: `e.record.hide("secret")`).
+  Record.prototype.hide = function (...fields) {
+    this.__hidden = this.__hidden || new Set();
+    for (const f of fields) this.__hidden.add(String(f));
+    return this;
+  };
+  Record.prototype.unhide = function (...fields) {
+    if (this.__hidden) for (const f of fields) this.__hidden.delete(String(f));
+    return this;
+  };
+  // Accepted for compatibility: every key set on a PocketBun record is exported.
+  Record.prototype.withCustomData = function () { return this; };
+  Record.prototype.expand = function () { return this.__expand || {}; };
+  Record.prototype.setExpand = function (v) { this.__expand = v || undefined; };
+  Record.prototype.original = function () {
+    const r = Record.__fromHost(Object.assign({ collectionId: this.__collectionRef }, this.__original || this.__data));
+    r.__collection = this.__collection;
+    return r;
+  };
+
+  function recordIn(obj) {
+    const r = Record.__fromHost(obj);
+    if (obj.collectionName) r.__collectionName = obj.collectionName;
+    if (obj.expand) r.__expand = obj.expand;
+    r.__original = Object.assign({}, r.__data);
+    return r;
+  }
+
+  function recordOut(r) {
+    const out = r.__payload();
+    if (r.__hidden) for (const f of r.__hidden) delete out[f];
+    const c = r.__collection;
+    if (c) { out.collectionId = c.id; out.collectionName = c.name; }
+    else {
+      if (r.__collectionRef) out.collectionId = r.__collectionRef;
+      if (r.__collectionName) out.collectionName = r.__collectionName;
+    }
+    if (r.__expand) out.expand = r.__expand;
+    return out;
+  }
+
+  function plain(v) {
+    return v === undefined ? null : JSON.parse(JSON.stringify(v));
+  }
+
+  // ---------------------------------------------------------------- events
+
+  function wrap(ev) {
+    const e = ev.request ? pbi.requestEvent(ev.request) : { app: global.$app };
+    for (const k of Object.keys(ev)) {
+      const v = ev[k];
+      switch (k) {
+        case "request": break;
+        case "record": e.record = v ? recordIn(v) : null; break;
+        case "records": e.records = (v || []).map(recordIn); break;
+        case "collection": e.collection = v ? new Collection(v) : null; break;
+        case "auth": if (!ev.request) e.auth = v ? recordIn(v) : null; break;
+        case "error": e.error = v ? new ApiError(v.status, v.message, v.data) : null; break;
+        case "requestInfo": e.requestInfo = v; break;
+        default: e[k] = v;
+      }
+    }
+    if (e.result && e.records) e.result.items = e.records;
+    return e;
+  }
+
+  function snapshot(e, ev) {
+    const out = {};
+    for (const k of Object.keys(ev)) {
+      switch (k) {
+        case "request": case "error": case "requestInfo": case "auth": break;
+        case "record": out.record = e.record ? recordOut(e.record) : null; break;
+        case "records": out.records = (e.records || []).map(recordOut); break;
+        case "collection": out.collection = e.collection ? plain(e.collection) : null; break;
+        case "result": {
+          const r = Object.assign({}, e.result);
+          if (Array.isArray(r.items)) r.items = r.items.map((x) => (x instanceof Record ? recordOut(x) : x));
+          out.result = plain(r);
+          break;
+        }
+        default: out[k] = plain(e[k]);
+      }
+    }
+    return out;
+  }
+
+  // What the host gets back after `e.next()`: refresh the live objects from it.
+  function refresh(e, after) {
+    if (after.record && e.record) {
+      e.record.__refresh(after.record);
+      if (after.record.expand) e.record.__expand = after.record.expand;
+    }
+    if (after.collection && e.collection) {
+      for (const k of Object.keys(e.collection)) delete e.collection[k];
+      Object.assign(e.collection, after.collection);
+    }
+    for (const k of Object.keys(after)) {
+      if (!["record", "records", "collection", "result", "request", "error", "auth"].includes(k)) e[k] = after[k];
+    }
+  }
+
+  global.__pb.handleHook = function (id, eventJson) {
+    pbi.resetCache();
+    const sub = pbi.hookSubs[id];
+    const ev = JSON.parse(eventJson);
+    const e = wrap(ev);
+    try {
+      pbi.runChain(e, sub ? sub.handlers : [], () => {
+        const after = JSON.parse(pbi.hostCall(pbi.host.hookNext, JSON.stringify(snapshot(e, ev))));
+        refresh(e, after);
+      });
+    } catch (err) {
+      return pbi.errorTuple(err);
+    }
+    return [0, JSON.stringify(snapshot(e, ev)), e.__response ? e.__response() : null];
+  };
+})(globalThis);
