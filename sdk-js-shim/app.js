@@ -239,7 +239,9 @@
   function recordsWhere(collection, exprs, tail) {
     const c = collectionOf(collection);
     const params = {};
-    const sql = "SELECT [[id]] FROM {{" + c.name + "}}" + whereOf(exprs, params) + (tail || "");
+    // `*` (not just the id, which SQLite would read from the id index in id order) keeps
+    // the table's row order, as PocketBase's record queries have it
+    const sql = "SELECT * FROM {{" + c.name + "}}" + whereOf(exprs, params) + (tail || "");
     const ids = JSON.parse(dao(host.dbQuery, quoteNames(sql), params)).map((r) => r.id);
     return recordsByIds(c.name, ids);
   }
