@@ -102,7 +102,7 @@ impl Runner {
             None
         } else {
             let cache = g.dir.join(".pocketbun").join("wasm-cache");
-            Some(JsMigrations::load(files, Arc::new(CoreBridge(app.clone())), Some(&cache)).await?)
+            Some(JsMigrations::load(files, Arc::new(CoreBridge::new(app.clone())), Some(&cache)).await?)
         };
         Ok(Self { app: app.clone(), js })
     }

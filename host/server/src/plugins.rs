@@ -9,12 +9,10 @@ use pocketbun_core::app_api::{self, FilterQuery, Param};
 use pocketbun_core::collections;
 use pocketbun_core::{ApiError, App};
 use pocketbun_core::model::Collection;
-use pocketbun_core::record::rules::RequestInfo;
-use pocketbun_core::record::service::{self, record_json, WriteInput};
 use pocketbun_core::db::{DbScope, WriteTx};
 use pocketbun_core::{mail, outbound_http};
 use pocketbun_wasm::{
-    BoxFuture, CoreError, CoreResult, DefaultAction, HostOptions, HttpRequest, OutboundRequest, OutboundResponse, PluginCore,
+    BoxFuture, CoreError, CoreResult, HostOptions, HttpRequest, OutboundRequest, OutboundResponse, PluginCore,
     PluginHost, PluginTx, RecordFilter, RouteError, SaveMode, SqlParam,
 };
 use std::time::Duration;
@@ -165,7 +163,7 @@ impl PluginCore for CoreBridge {
     }
 
     fn save_collection(&self, data: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
-        let app = self.0.clone();
+        let app = self.app.clone();
         Box::pin(async move {
             let bad_format = || core_err(ApiError::bad_request("Failed to load the submitted data due to invalid formatting."));
             let id = data.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -186,7 +184,7 @@ impl PluginCore for CoreBridge {
     }
 
     fn delete_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<()>> {
-        let app = self.0.clone();
+        let app = self.app.clone();
         Box::pin(async move {
             let c = app_api::collection(&app, &name_or_id).map_err(core_err)?;
             collections::delete_collection(&app, c).await.map_err(core_err)
@@ -194,7 +192,7 @@ impl PluginCore for CoreBridge {
     }
 
     fn import_collections(&self, items: Vec<Map<String, Value>>, delete_missing: bool) -> BoxFuture<CoreResult<()>> {
-        let app = self.0.clone();
+        let app = self.app.clone();
         Box::pin(async move { collections::import_collections(&app, items, delete_missing).await.map_err(core_err) })
     }
 
@@ -385,6 +383,7 @@ fn watch(opts: HostOptions, core: Arc<dyn PluginCore>, shared: SharedPlugins, ap
     if let Err(e) = spawned {
         tracing::error!("cannot watch the hooks/plugins dirs: {e}");
     }
+}
 
 /// Makes the app fire the event hooks of `host` (none when there are no plugins).
 fn install_hooks(app: &App, host: Option<&Arc<PluginHost>>) {

@@ -192,7 +192,7 @@ pub async fn create(ctx: &Ctx, host: &PluginHost, c: Arc<Collection>, req: Reque
 /// `onRecordUpdateRequest` around the update: `e.record` is the stored record with the
 /// submitted values; what handlers change is submitted too.
 pub async fn update(ctx: &Ctx, host: &PluginHost, c: Arc<Collection>, req: RequestInfo, id: &str, input: WriteInput) -> HttpResult {
-    let stored = app_api::find_by_id(&ctx.app, c.clone(), id.to_string()).await?;
+    let stored = app_api::find_by_id(&pocketbun_core::db::DbScope::Pool(ctx.app.data.clone()), c.clone(), id.to_string()).await?;
     let WriteInput { body: input, files } = input;
     let mut record = app_api::full_json(&stored);
     if let Value::Object(m) = &mut record {
@@ -231,7 +231,7 @@ pub async fn update(ctx: &Ctx, host: &PluginHost, c: Arc<Collection>, req: Reque
 
 /// `onRecordDeleteRequest` around the delete: `e.record` is the stored record.
 pub async fn delete(ctx: &Ctx, host: &PluginHost, c: Arc<Collection>, req: RequestInfo, id: &str) -> HttpResult {
-    let stored = app_api::find_by_id(&ctx.app, c.clone(), id.to_string()).await?;
+    let stored = app_api::find_by_id(&pocketbun_core::db::DbScope::Pool(ctx.app.data.clone()), c.clone(), id.to_string()).await?;
     let mut event = Map::new();
     event.insert("record".into(), app_api::full_json(&stored));
     let default: DefaultAction = {

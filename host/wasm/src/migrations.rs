@@ -78,6 +78,9 @@ impl JsMigrations {
             hook_next: None,
             // migrations have no time limit, as in PocketBase
             deadline: None,
+            tx: None,
+            // a `runInTransaction` inside a migration nests in the run's own transaction
+            tx_max_duration: std::time::Duration::from_secs(24 * 3600),
         };
         let mut store = Store::new(&engine, state);
         store.limiter(|s| &mut s.limits);
