@@ -1,7 +1,6 @@
 /// <reference path="../pb_data/types.d.ts" />
-// After a post was stored, mail its author. Uses onRecordAfterCreateSuccess and
-// $app.newMailClient(), which PocketBun does not provide yet (see README.md): the file
-// loads, the hook is registered, and it runs once they land.
+// After a post was stored, mail its author. The post is already committed here, so a mail
+// failure (e.g. no SMTP configured) is logged instead of failing the request.
 
 onRecordAfterCreateSuccess((e) => {
   const authorId = e.record.getString("author");
@@ -13,7 +12,11 @@ onRecordAfterCreateSuccess((e) => {
       subject: "Your post was published: " + e.record.getString("title"),
       html: "<p>Thanks for writing <strong>" + e.record.getString("title") + "</strong>.</p>",
     });
-    $app.newMailClient().send(message);
+    try {
+      $app.newMailClient().send(message);
+    } catch (err) {
+      $app.logger().error("post notification not sent", "post", e.record.id, "error", String(err));
+    }
   }
   return e.next();
 }, "posts");

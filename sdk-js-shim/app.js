@@ -47,6 +47,20 @@
     }
   }
 
+  // Record writes: an API error a record hook threw (e.g. `BadRequestError` in
+  // onRecordValidate) reaches the caller unchanged, as PocketBase passes hook errors through
+  // `app.Save`; the core's own failures ("Failed to create record." + field errors) become
+  // DaoErrors like Go's validation errors.
+  function daoWrite(fn, ...args) {
+    try {
+      return fn(...args);
+    } catch (err) {
+      const own = err && err.__hostError && err.status !== 404 && err.message && !String(err.message).startsWith("Failed to ");
+      if (own) throw new ApiError(err.status, err.message, err.data || {});
+      return dao(() => { throw err; });
+    }
+  }
+
   // (pb.js caches collections for the duration of one host call)
   function collectionOf(c) {
     if (c instanceof Collection) return c;
@@ -399,19 +413,19 @@
     },
     save(model) {
       const [name, json] = payloadOf(model);
-      model.__refresh(JSON.parse(dao(host.recordSave, name, json)));
+      model.__refresh(JSON.parse(daoWrite(host.recordSave, name, json)));
     },
     saveNoValidate(model) {
       const [name, json] = payloadOf(model);
-      model.__refresh(JSON.parse(dao(host.recordSaveNoValidate, name, json)));
+      model.__refresh(JSON.parse(daoWrite(host.recordSaveNoValidate, name, json)));
     },
     validate(model) {
       const [name, json] = payloadOf(model);
-      dao(host.recordValidate, name, json);
+      daoWrite(host.recordValidate, name, json);
     },
     delete(model) {
       const [name] = payloadOf(model);
-      dao(host.recordDelete, name, model.id);
+      daoWrite(host.recordDelete, name, model.id);
     },
     db() { return { newQuery }; },
     nonconcurrentDB() { return this.db(); },

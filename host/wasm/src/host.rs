@@ -196,9 +196,6 @@ impl PluginHost {
             for h in plugin.manifest.hooks.iter().filter(|h| !FIRED_HOOKS.contains(&h.name.as_str())) {
                 tracing::warn!(plugin = name, "hook {:?} is registered but PocketBun does not fire it yet", h.name);
             }
-            for c in &plugin.manifest.crons {
-                tracing::warn!(plugin = name, "cron {:?} is registered but plugin crons are not scheduled yet", c.id);
-            }
             plugins.push(plugin);
         }
         let mut routes = Vec::new();

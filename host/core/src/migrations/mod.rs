@@ -33,18 +33,27 @@ pub async fn automigrate(app: &App, dir: &Path, new: Option<&Collection>, old: O
         (_, Some(o)) => format!("updated_{}", normalize_collection_name(&o.name)),
         (None, None) => return Ok(None),
     };
-    let name = format!("{}_{action}.js", chrono::Utc::now().timestamp());
-    let path = dir.join(&name);
+    let now = chrono::Utc::now().timestamp();
     let dir = dir.to_path_buf();
-    let file = name.clone();
-    app.data
+    let name = app
+        .data
         .write(move |conn| {
+            // two changes within one second would get the same name: take the next free second
+            let mut t = now;
+            let name = loop {
+                let name = format!("{t}_{action}.js");
+                if !dir.join(&name).exists() && !history::is_applied(conn, &name)? {
+                    break name;
+                }
+                t += 1;
+            };
+            let path = dir.join(&name);
             let tx = conn.savepoint()?;
-            history::record_applied(&tx, &file)?;
+            history::record_applied(&tx, &name)?;
             std::fs::create_dir_all(&dir).map_err(|e| ApiError::internal(format!("failed to create migration dir: {e}")))?;
             std::fs::write(&path, template).map_err(|e| ApiError::internal(format!("failed to save automigrate file: {e}")))?;
             tx.commit()?;
-            Ok(())
+            Ok(name)
         })
         .await?;
     Ok(Some(name))
