@@ -99,3 +99,50 @@ async fn purge_expired(app: &App, table: &'static str, option: &'static str) -> 
         })
         .await
 }
+
+/// Whether a 5-field expression (or `@hourly`-style macro) is due at `at` (minute precision).
+/// Unparsable expressions never run.
+pub fn is_due(expression: &str, at: &chrono::DateTime<chrono::Utc>) -> bool {
+    croner::Cron::new(expression).parse().ok().and_then(|c| c.is_time_matching(at).ok()).unwrap_or(false)
+}
+
+/// The scheduler: at the start of every minute (UTC, PocketBase's default cron timezone)
+/// starts each due job, system and extension ones alike. A job runs on its own task, so a
+/// slow one delays neither the others nor the next tick; failures are logged.
+pub async fn run_schedule(app: Arc<App>) {
+    use chrono::{Timelike, Utc};
+    loop {
+        let now = Utc::now();
+        let Some(tick) = (now + chrono::Duration::minutes(1)).with_second(0).and_then(|t| t.with_nanosecond(0)) else { return };
+        let wait = (tick - now).to_std().unwrap_or_default();
+        tokio::time::sleep(wait).await;
+        for (id, expression) in list(&app) {
+            if !is_due(&expression, &tick) {
+                continue;
+            }
+            let app = app.clone();
+            tokio::spawn(async move {
+                if let Err(e) = run(&app, &id).await {
+                    tracing::warn!("cron job {id} failed: {}", e.message);
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_due;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn due_expressions() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 6, 0, 0).unwrap(); // a Friday
+        for expr in ["* * * * *", "0 * * * *", "0 */6 * * *", "@hourly", "0 6 27 11 5", "0-5 6 * * *", "*/15 * * * *"] {
+            assert!(is_due(expr, &at), "{expr} should be due at {at}");
+        }
+        for expr in ["1 * * * *", "0 0 * * *", "0 */5 * * *", "0 6 * * 1", "invalid", "", "@weekly", "@daily"] {
+            assert!(!is_due(expr, &at), "{expr} should not be due at {at}");
+        }
+    }
+}

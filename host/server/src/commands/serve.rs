@@ -51,6 +51,7 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
         println!("├─ REST API:  {base_url}/api/");
         println!("└─ Dashboard: {base_url}/_/");
         tokio::spawn(pocketbun_core::realtime::dispatch::run(app.clone()));
+        tokio::spawn(pocketbun_core::crons::run_schedule(app.clone()));
         // /api/oauth2-redirect reaches the realtime clients through this hook
         pocketbun_core::realtime_hook::register(app.realtime.clone());
         let broker = app.realtime.clone();
