@@ -183,16 +183,21 @@ pub async fn save(app: &App, rec: Record, write: RecordWrite) -> ApiResult<Recor
             })
         })
         .await;
-    let rec = take(shared);
+    finish(&chain, take(shared), result, written.load(Ordering::SeqCst), names[3], names[4]).await
+}
+
+/// The end of a write chain: the after-success hook when the write ran, the after-error hook
+/// when anything failed (its own failure is only logged; the write's error is the answer).
+async fn finish(chain: &Chain, rec: Record, result: ApiResult<()>, written: bool, success: &str, error: &str) -> ApiResult<Record> {
     match result {
-        Ok(()) if !written.load(Ordering::SeqCst) => Ok(rec),
+        Ok(()) if !written => Ok(rec),
         Ok(()) => {
-            chain.notify(names[3], &rec, None).await?;
+            chain.notify(success, &rec, None).await?;
             Ok(rec)
         }
         Err(e) => {
-            if let Err(hook_err) = chain.notify(names[4], &rec, Some(&e)).await {
-                tracing::warn!("{} hook failed: {}", names[4], hook_err.message);
+            if let Err(hook_err) = chain.notify(error, &rec, Some(&e)).await {
+                tracing::warn!("{error} hook failed: {}", hook_err.message);
             }
             Err(e)
         }
@@ -223,18 +228,5 @@ pub async fn delete(app: &App, rec: Record, write: RecordWrite) -> ApiResult<Rec
             })
         })
         .await;
-    let rec = take(shared);
-    match result {
-        Ok(()) if !written.load(Ordering::SeqCst) => Ok(rec),
-        Ok(()) => {
-            chain.notify(names[2], &rec, None).await?;
-            Ok(rec)
-        }
-        Err(e) => {
-            if let Err(hook_err) = chain.notify(names[3], &rec, Some(&e)).await {
-                tracing::warn!("{} hook failed: {}", names[3], hook_err.message);
-            }
-            Err(e)
-        }
-    }
+    finish(&chain, take(shared), result, written.load(Ordering::SeqCst), names[2], names[3]).await
 }
