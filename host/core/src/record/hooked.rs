@@ -169,21 +169,25 @@ pub async fn save(app: &App, rec: Record, write: RecordWrite) -> ApiResult<Recor
                         })
                         .await?;
                 }
-                inner
-                    .stage(names[2], &rec, move |rec| {
-                        Box::pin(async move {
-                            let snapshot = rec.lock().clone();
-                            let stored = write(snapshot).await?;
-                            *rec.lock() = stored;
-                            written2.store(true, Ordering::SeqCst);
-                            Ok(())
-                        })
-                    })
-                    .await
+                inner.stage(names[2], &rec, write_step(write, written2)).await
             })
         })
         .await;
     finish(&chain, take(shared), result, written.load(Ordering::SeqCst), names[3], names[4]).await
+}
+
+/// The action of the `*Execute` stage: writes the record as the handlers left it, keeps what
+/// was stored, and flags that the write ran.
+fn write_step(write: RecordWrite, written: Arc<AtomicBool>) -> impl FnOnce(Shared) -> HookFuture<ApiResult<()>> + Send + 'static {
+    move |rec| {
+        Box::pin(async move {
+            let snapshot = rec.lock().clone();
+            let stored = write(snapshot).await?;
+            *rec.lock() = stored;
+            written.store(true, Ordering::SeqCst);
+            Ok(())
+        })
+    }
 }
 
 /// The end of a write chain: the after-success hook when the write ran, the after-error hook
@@ -214,17 +218,7 @@ pub async fn delete(app: &App, rec: Record, write: RecordWrite) -> ApiResult<Rec
     let result = chain
         .stage(names[0], &shared, move |rec| {
             Box::pin(async move {
-                inner
-                    .stage(names[1], &rec, move |rec| {
-                        Box::pin(async move {
-                            let snapshot = rec.lock().clone();
-                            let gone = write(snapshot).await?;
-                            *rec.lock() = gone;
-                            written2.store(true, Ordering::SeqCst);
-                            Ok(())
-                        })
-                    })
-                    .await
+                inner.stage(names[1], &rec, write_step(write, written2)).await
             })
         })
         .await;
