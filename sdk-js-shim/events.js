@@ -3,7 +3,7 @@
 //
 // The host sends each event as JSON and gets it back after the handlers ran (see
 // `__pb.handleHook`). Known keys become live objects (`record` -> Record, `records` ->
-// Record[], `collection` -> Collection, `error` -> ApiError, `request` -> the request
+// Record[], `collection` -> Collection, `collections` -> Collection[], `error` -> ApiError, `request` -> the request
 // API of routes); every other key is plain data the handlers may change in place
 // (`e.message.subject = ...`, `e.token = ...`) and is sent back as it is.
 (function (global) {
@@ -33,8 +33,8 @@
     "onCollectionUpdate", "onCollectionUpdateExecute", "onCollectionAfterUpdateSuccess", "onCollectionAfterUpdateError",
     "onCollectionDelete", "onCollectionDeleteExecute", "onCollectionAfterDeleteSuccess", "onCollectionAfterDeleteError",
     "onCollectionsListRequest", "onCollectionViewRequest", "onCollectionCreateRequest", "onCollectionUpdateRequest",
-    "onCollectionDeleteRequest",
-    "onSettingsListRequest", "onSettingsUpdateRequest",
+    "onCollectionDeleteRequest", "onCollectionsImportRequest",
+    "onSettingsListRequest", "onSettingsUpdateRequest", "onSettingsReload",
     "onMailerSend", "onMailerRecordVerificationSend", "onMailerRecordPasswordResetSend",
     "onMailerRecordEmailChangeSend", "onMailerRecordOTPSend", "onMailerRecordAuthAlertSend",
     "onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
@@ -112,6 +112,7 @@
         case "record": e.record = v ? recordIn(v) : null; break;
         case "records": e.records = (v || []).map(recordIn); break;
         case "collection": e.collection = v ? new Collection(v) : null; break;
+        case "collections": e.collections = (v || []).map((c) => new Collection(c)); break;
         case "auth": if (!ev.request) e.auth = v ? recordIn(v) : null; break;
         case "error": e.error = v ? new ApiError(v.status, v.message, v.data) : null; break;
         case "requestInfo": e.requestInfo = v; break;
@@ -119,6 +120,7 @@
       }
     }
     if (e.result && e.records) e.result.items = e.records;
+    if (e.result && e.collections) e.result.items = e.collections;
     return e;
   }
 
@@ -130,6 +132,7 @@
         case "record": out.record = e.record ? recordOut(e.record) : null; break;
         case "records": out.records = (e.records || []).map(recordOut); break;
         case "collection": out.collection = e.collection ? plain(e.collection) : null; break;
+        case "collections": out.collections = plain(e.collections || []); break;
         case "result": {
           const r = Object.assign({}, e.result);
           if (Array.isArray(r.items)) r.items = r.items.map((x) => (x instanceof Record ? recordOut(x) : x));
@@ -148,12 +151,9 @@
       e.record.__refresh(after.record);
       if (after.record.expand) e.record.__expand = after.record.expand;
     }
-    if (after.collection && e.collection) {
-      for (const k of Object.keys(e.collection)) delete e.collection[k];
-      Object.assign(e.collection, after.collection);
-    }
+    if (after.collection && e.collection) e.collection.__refresh(after.collection);
     for (const k of Object.keys(after)) {
-      if (!["record", "records", "collection", "result", "request", "error", "auth"].includes(k)) e[k] = after[k];
+      if (!["record", "records", "collection", "collections", "result", "request", "error", "auth"].includes(k)) e[k] = after[k];
     }
   }
 

@@ -189,6 +189,43 @@ declare const onRecordAuthRequest: Hook<RequestEvent & { collection: Collection;
 declare function cronAdd(id: string, expression: string, handler: () => void): void;
 declare function cronRemove(id: string): void;
 
+interface CollectionModelEvent extends HookEvent { collection: Collection; type: "create" | "update" | "delete" | "validate"; context: string; }
+interface CollectionErrorEvent extends CollectionModelEvent { error: ApiError; }
+
+/** Collection model hooks: fire for every collection write (API, `$app.save/delete`,
+ * imports without the validate hook, migrations); tags are collection names or ids. The
+ * Execute hooks wrap the write (in an import, the whole import transaction). */
+declare const onCollectionValidate: Hook<CollectionModelEvent>;
+declare const onCollectionCreate: Hook<CollectionModelEvent>;
+declare const onCollectionCreateExecute: Hook<CollectionModelEvent>;
+declare const onCollectionAfterCreateSuccess: Hook<CollectionModelEvent>;
+declare const onCollectionAfterCreateError: Hook<CollectionErrorEvent>;
+declare const onCollectionUpdate: Hook<CollectionModelEvent>;
+declare const onCollectionUpdateExecute: Hook<CollectionModelEvent>;
+declare const onCollectionAfterUpdateSuccess: Hook<CollectionModelEvent>;
+declare const onCollectionAfterUpdateError: Hook<CollectionErrorEvent>;
+declare const onCollectionDelete: Hook<CollectionModelEvent>;
+declare const onCollectionDeleteExecute: Hook<CollectionModelEvent>;
+declare const onCollectionAfterDeleteSuccess: Hook<CollectionModelEvent>;
+declare const onCollectionAfterDeleteError: Hook<CollectionErrorEvent>;
+
+/** Collections API request hooks (untagged). */
+declare const onCollectionsListRequest: Hook<RequestEvent & { collections: Collection[];
+  result: { page: number; perPage: number; totalItems: number; totalPages: number; items: Collection[] } }>;
+declare const onCollectionViewRequest: Hook<RequestEvent & { collection: Collection }>;
+declare const onCollectionCreateRequest: Hook<RequestEvent & { collection: Collection }>;
+declare const onCollectionUpdateRequest: Hook<RequestEvent & { collection: Collection }>;
+declare const onCollectionDeleteRequest: Hook<RequestEvent & { collection: Collection }>;
+/** `collectionsData` may be changed; like PocketBase, the submitted `deleteMissing` is used. */
+declare const onCollectionsImportRequest: Hook<RequestEvent & { collectionsData: any[]; deleteMissing: boolean }>;
+
+/** Settings API request hooks: `e.settings` (list) and `e.newSettings` (update) may be
+ * changed before `e.next()`; secrets are visible to handlers, never in responses. */
+declare const onSettingsListRequest: Hook<RequestEvent & { settings: any }>;
+declare const onSettingsUpdateRequest: Hook<RequestEvent & { oldSettings: any; newSettings: any }>;
+/** After the settings were loaded (at start) or saved. */
+declare const onSettingsReload: Hook<HookEvent>;
+
 // ---------------------------------------------------------------- app.js
 
 /** `$app` (and the `txApp` of `runInTransaction`). Failures throw Go-like errors: a miss

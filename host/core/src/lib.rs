@@ -21,6 +21,7 @@ pub mod mail;
 pub mod outbound_http;
 pub mod query;
 pub mod model;
+pub mod model_hooks;
 pub mod ratelimit;
 pub mod realtime;
 pub mod realtime_hook;

@@ -8,6 +8,7 @@ mod migrations;
 mod plugin_hooks;
 mod plugins;
 mod record_hooks;
+mod request_hooks;
 
 use clap::{CommandFactory, Parser};
 

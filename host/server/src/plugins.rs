@@ -312,6 +312,8 @@ pub async fn load(g: &GlobalFlags, app: &Arc<App>) -> Result<SharedPlugins, Stri
     let core: Arc<dyn PluginCore> = Arc::new(CoreBridge::new(app.clone()));
     let host = PluginHost::load(opts.clone(), core.clone()).await?.map(Arc::new);
     install_hooks(app, host.as_ref());
+    // PocketBase loads the settings once its hooks are bound
+    crate::apis::settings::reload_hook(app).await;
     let shared = SharedPlugins::new(host);
     if g.hooks_watch {
         watch(opts, core, shared.clone(), app.clone());

@@ -13,8 +13,7 @@ use pocketbun_core::model::Collection;
 use pocketbun_core::record::rules::RequestInfo;
 use pocketbun_core::record::service::{self, record_json, WriteInput};
 use pocketbun_core::record::Record;
-use pocketbun_core::ApiError;
-use pocketbun_wasm::{CoreError, DefaultAction, PluginHost};
+use pocketbun_wasm::{DefaultAction, PluginHost};
 use serde_json::{json, Map, Value};
 use std::sync::{Arc, Mutex};
 
@@ -22,7 +21,7 @@ use crate::http::context::Ctx;
 use crate::http::error::{HttpError, HttpResult};
 use crate::http::json::{json_picked, no_content};
 use crate::plugin_hooks::api_error;
-use crate::plugins::{request_event, to_response};
+use crate::request_hooks::{self, core_err, identity, Ended};
 
 pub const LIST: &str = "records-list-request";
 pub const VIEW: &str = "record-view-request";
@@ -37,34 +36,9 @@ pub fn subscribed(ctx: &Ctx, name: &str, c: &Collection) -> Option<Arc<PluginHos
     ctx.plugins.clone().filter(|h| h.has_hooks(name, &[&c.id, &c.name]))
 }
 
-/// How a request hook chain ended.
-enum Ended {
-    /// A handler wrote the response itself.
-    Answered(Response),
-    /// The chain ran through `e.next()`: the event as it came back.
-    Next(Value),
-    /// A handler neither called `e.next()` nor answered: an empty 200, like an unwritten
-    /// Go response.
-    Stopped,
-}
-
-fn core_err(e: ApiError) -> CoreError {
-    CoreError { status: e.status, message: e.message, data: e.data }
-}
-
-fn identity() -> DefaultAction {
-    Box::new(|ev| Box::pin(async move { Ok(ev) }))
-}
-
 async fn run(ctx: &Ctx, host: &PluginHost, name: &str, c: &Collection, path: String, body: &Map<String, Value>, mut event: Map<String, Value>, default: DefaultAction) -> Result<Ended, HttpError> {
     event.insert("collection".into(), c.to_api_json());
-    event.insert("request".into(), request_event(ctx, path, body));
-    let outcome = host.run_hook(name, &[&c.id, &c.name], Value::Object(event), default).await.map_err(|e| HttpError(api_error(e)))?;
-    Ok(match (outcome.response, outcome.default_ran) {
-        (Some(res), _) => Ended::Answered(to_response(res)),
-        (None, true) => Ended::Next(outcome.event),
-        (None, false) => Ended::Stopped,
-    })
+    request_hooks::run(ctx, host, name, &[&c.id, &c.name], path, body, event, default).await
 }
 
 fn records_path(c: &Collection, id: Option<&str>) -> String {

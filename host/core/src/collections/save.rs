@@ -61,8 +61,8 @@ fn load_schema(conn: &Connection) -> Result<Schema, SaveError> {
 }
 
 /// Validates and persists a collection (create when `old` is None), syncing its table, then
-/// refreshes the app's collection snapshot.
-pub async fn save_collection(app: &App, c: Collection, old: Option<Arc<Collection>>) -> ApiResult<Collection> {
+/// refreshes the app's collection snapshot (the write of the hooked save).
+pub(super) async fn write_collection(app: &App, c: Collection, old: Option<Arc<Collection>>) -> ApiResult<Collection> {
     let fail_msg = if old.is_some() { "Failed to update collection." } else { "Failed to create collection." };
     let result = app
         .data
@@ -96,19 +96,46 @@ pub async fn save_collection(app: &App, c: Collection, old: Option<Arc<Collectio
 /// One save inside a transaction (PocketBase's `Save` / `SaveNoValidate` of a collection):
 /// prepare defaults, optionally validate, then write the row and sync the table or view.
 fn save_in_tx(conn: &Connection, schema: &Schema, mut c: Collection, old: Option<&Collection>, validate: bool) -> Result<Collection, SaveError> {
-    c.prepare_for_save(old.is_none(), &|id| schema.collections.iter().any(|x| x.id == id));
     if validate {
-        if c.is_view() {
-            // validation looks at the fields the query produces, whatever was submitted
-            c.fields = create_view_fields(conn, schema, c.view_query()).fields;
-        }
-        let errs = validate_collection(&ValidationContext { conn, schema }, &c, old);
-        if !errs.is_empty() {
-            return Err(SaveError::Invalid(errs));
-        }
+        prepare_and_validate(conn, schema, &mut c, old)?;
+    } else {
+        c.prepare_for_save(old.is_none(), &|id| schema.collections.iter().any(|x| x.id == id));
     }
     execute_save(conn, schema, &mut c, old)?;
     Ok(c)
+}
+
+/// PocketBase's defaults before a save, then the collection's validation.
+fn prepare_and_validate(conn: &Connection, schema: &Schema, c: &mut Collection, old: Option<&Collection>) -> Result<(), SaveError> {
+    c.prepare_for_save(old.is_none(), &|id| schema.collections.iter().any(|x| x.id == id));
+    if c.is_view() {
+        // validation looks at the fields the query produces, whatever was submitted
+        c.fields = create_view_fields(conn, schema, c.view_query()).fields;
+    }
+    let errs = validate_collection(&ValidationContext { conn, schema }, c, old);
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(SaveError::Invalid(errs))
+    }
+}
+
+/// The validation of a save on its own (the `onCollectionValidate` stage), in a
+/// transaction that is rolled back (view inference creates temporary views).
+pub(super) async fn validate_only(app: &App, mut c: Collection, old: Option<Arc<Collection>>) -> ApiResult<()> {
+    let fail_msg = if old.is_some() { "Failed to update collection." } else { "Failed to create collection." };
+    let outcome = app
+        .data
+        .write(move |conn| {
+            let tx = conn.savepoint()?;
+            Ok(load_schema(&tx).and_then(|schema| prepare_and_validate(&tx, &schema, &mut c, old.as_deref())))
+        })
+        .await?;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(SaveError::Invalid(errs)) => Err(ApiError::validation(fail_msg, errs)),
+        Err(SaveError::Db(msg)) => Err(ApiError::bad_request(format!("{fail_msg} Raw error: \n{msg}"))),
+    }
 }
 
 /// The database part of a save (`onCollectionSaveExecute`).
@@ -214,8 +241,9 @@ pub async fn dry_run_view(app: &App, query: String) -> ApiResult<Result<super::v
         .await
 }
 
-/// Deletes a collection and its table, refusing system collections and referenced ones.
-pub async fn delete_collection(app: &App, c: Arc<Collection>) -> ApiResult<()> {
+/// Deletes a collection and its table, refusing system collections and referenced ones
+/// (the write of the hooked delete).
+pub(super) async fn write_delete(app: &App, c: Arc<Collection>) -> ApiResult<()> {
     let schema = app.schema();
     let mut refs: Vec<String> =
         schema.references_to(&c.id).into_iter().filter(|(rc, _)| rc.id != c.id).map(|(rc, _)| rc.name.clone()).collect();
@@ -303,18 +331,55 @@ pub async fn truncate_collection(app: &App, c: Arc<Collection>) -> ApiResult<()>
         })
 }
 
-/// `PUT /api/collections/import`: PocketBase's `ImportCollections`. Items are matched to
-/// stored collections by id, else by name, and decoded over them; without `delete_missing`
-/// stored fields absent from an item are kept (after the imported ones). Everything happens
-/// in one transaction: deletions, then saves, then validation of every item, so that items
-/// may reference each other; any failure rolls the whole import back.
-pub async fn import_collections(app: &App, items: Vec<Map<String, Value>>, delete_missing: bool) -> ApiResult<()> {
+/// One collection write of an import: the decoded collection and the stored one it replaces
+/// (`delete`: a stored collection missing from the import, with `deleteMissing`).
+pub(super) struct ImportItem {
+    pub collection: Collection,
+    pub original: Option<Arc<Collection>>,
+    pub delete: bool,
+}
+
+/// `PUT /api/collections/import`, first half of PocketBase's `ImportCollections`: items are
+/// matched to the `existing` collections by id, else by name, and decoded over them;
+/// without `delete_missing` stored fields absent from an item are kept (after the imported
+/// ones). Returns the deletions first, then the saves (views last).
+pub(super) fn plan_import(existing: &Schema, items: Vec<Map<String, Value>>, delete_missing: bool) -> ApiResult<Vec<ImportItem>> {
+    let mut imported: Vec<(Collection, Option<Arc<Collection>>)> = vec![];
+    for item in items {
+        let identifier = match item.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            Some(id) => id.to_string(),
+            None => item.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        };
+        let current = existing.find(&identifier);
+        let c = match &current {
+            Some(cur) => merge_import_item(cur, item, delete_missing),
+            None => Collection::from_import_json(&item),
+        }
+        .map_err(|e| import_error(ImportError::Other(e.0)))?;
+        imported.push((c, current));
+    }
+    // views last, since their queries may depend on the other collections
+    imported.sort_by(|(a, _), (b, _)| (a.is_view(), &a.created, &a.updated).cmp(&(b.is_view(), &b.created, &b.updated)));
+    let mut plan = vec![];
+    if delete_missing {
+        for c in existing.collections.iter().filter(|c| !c.system && !imported.iter().any(|(i, _)| i.id == c.id)) {
+            plan.push(ImportItem { collection: (**c).clone(), original: Some(c.clone()), delete: true });
+        }
+    }
+    plan.extend(imported.into_iter().map(|(collection, original)| ImportItem { collection, original, delete: false }));
+    Ok(plan)
+}
+
+/// Second half of the import: everything in one transaction (deletions, then saves, then
+/// validation of every item, so that items may reference each other); any failure rolls
+/// the whole import back.
+pub(super) async fn write_import(app: &App, plan: Vec<ImportItem>) -> ApiResult<()> {
     let result = app
         .data
         .write(move |conn| {
             let outcome = (|| {
                 let tx = conn.savepoint()?;
-                import_in_tx(&tx, items, delete_missing)?;
+                import_in_tx(&tx, plan)?;
                 tx.commit()?;
                 Ok::<_, ImportError>(())
             })();
@@ -329,8 +394,21 @@ pub async fn import_collections(app: &App, items: Vec<Map<String, Value>>, delet
             app.set_collections(all);
             Ok(())
         }
-        Err(ImportError::Invalid(errs)) => Err(ApiError::validation("Failed to import collections.", errs)),
-        Err(ImportError::Other(msg)) => {
+        Err(e) => Err(import_error(e)),
+    }
+}
+
+pub(super) const IMPORT_FAILED: &str = "Failed to import collections.";
+
+/// An import failure as PocketBase answers it (also for errors thrown by hooks).
+pub(super) fn import_failure(msg: &str) -> ApiError {
+    import_error(ImportError::Other(msg.to_string()))
+}
+
+fn import_error(e: ImportError) -> ApiError {
+    match e {
+        ImportError::Invalid(errs) => ApiError::validation(IMPORT_FAILED, errs),
+        ImportError::Other(msg) => {
             let mut errs = ValidationErrors::new();
             errs.add(
                 "collections",
@@ -339,7 +417,7 @@ pub async fn import_collections(app: &App, items: Vec<Map<String, Value>>, delet
                     format!("Failed to import the collections configuration. Raw error:\n{msg}"),
                 ),
             );
-            Err(ApiError::validation("Failed to import collections.", errs))
+            ApiError::validation(IMPORT_FAILED, errs)
         }
     }
 }
@@ -365,32 +443,14 @@ impl From<SaveError> for ImportError {
     }
 }
 
-fn import_in_tx(conn: &Connection, items: Vec<Map<String, Value>>, delete_missing: bool) -> Result<(), ImportError> {
-    let existing = load_schema(conn)?;
-    let mut imported: Vec<(Collection, Option<Arc<Collection>>)> = vec![];
-    for item in items {
-        let identifier = match item.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            Some(id) => id.to_string(),
-            None => item.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-        };
-        let current = existing.find(&identifier);
-        let c = match &current {
-            Some(cur) => merge_import_item(cur, item, delete_missing),
-            None => Collection::from_import_json(&item),
+fn import_in_tx(conn: &Connection, plan: Vec<ImportItem>) -> Result<(), ImportError> {
+    let mut saved = Vec::with_capacity(plan.len());
+    for item in plan {
+        let ImportItem { collection: c, original, delete } = item;
+        if delete {
+            delete_in_tx(conn, &c).map_err(|e| ImportError::Other(describe(&e)))?;
+            continue;
         }
-        .map_err(|e| ImportError::Other(e.0))?;
-        imported.push((c, current));
-    }
-    // views last, since their queries may depend on the other collections
-    imported.sort_by(|(a, _), (b, _)| (a.is_view(), &a.created, &a.updated).cmp(&(b.is_view(), &b.created, &b.updated)));
-
-    if delete_missing {
-        for c in existing.collections.iter().filter(|c| !c.system && !imported.iter().any(|(i, _)| i.id == c.id)) {
-            delete_in_tx(conn, c).map_err(|e| ImportError::Other(describe(&e)))?;
-        }
-    }
-    let mut saved = Vec::with_capacity(imported.len());
-    for (c, original) in imported {
         let schema = load_schema(conn)?;
         let name = c.name.clone();
         let s = save_in_tx(conn, &schema, c, original.as_deref(), false).map_err(|e| match e {

@@ -1,29 +1,75 @@
-//! `GET/PATCH /api/settings` (superusers only).
+//! `GET/PATCH /api/settings` (superusers only), with `onSettingsListRequest` and
+//! `onSettingsUpdateRequest` around them.
 
 use axum::body::Body;
 use pocketbun_core::settings::{apply_patch, masked, validate};
-use pocketbun_core::store;
+use pocketbun_core::{store, ApiError, App};
+use pocketbun_wasm::DefaultAction;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 use crate::http::form::read_form;
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 use crate::http::json::json_picked;
+use crate::request_hooks::{self, core_err, identity, subscribed};
+
+const LIST_REQUEST: &str = "settings-list-request";
+const UPDATE_REQUEST: &str = "settings-update-request";
 
 pub async fn get(ctx: Ctx) -> HttpResult {
     ctx.require_superuser()?;
-    json_picked(ctx.fields(), masked(&ctx.app.settings()), false)
+    let settings = ctx.app.settings();
+    let Some(host) = subscribed(&ctx, LIST_REQUEST, &[]) else { return json_picked(ctx.fields(), masked(&settings), false) };
+    let mut event = Map::new();
+    event.insert("settings".into(), (*settings).clone());
+    let ended = request_hooks::run(&ctx, &host, LIST_REQUEST, &[], "/api/settings".into(), &Map::new(), event, identity()).await?;
+    ended.respond(|ev| json_picked(ctx.fields(), masked(ev.get("settings").unwrap_or(&Value::Null)), false))
 }
 
 pub async fn patch(ctx: Ctx, body: Body) -> HttpResult {
     ctx.require_superuser()?;
     let input = read_form(&ctx, body).await?;
-    let next = apply_patch(&ctx.app.settings(), &input).map_err(|_| pocketbun_core::ApiError::bad_request(crate::http::form::LOAD_FAILED))?;
+    let old = ctx.app.settings();
+    let next = apply_patch(&old, &input).map_err(|_| ApiError::bad_request(crate::http::form::LOAD_FAILED))?;
+    let app = ctx.app.clone();
+    let Some(host) = subscribed(&ctx, UPDATE_REQUEST, &[]) else {
+        save(&app, next).await?;
+        return json_picked(ctx.fields(), masked(&app.settings()), false);
+    };
+    let mut event = Map::new();
+    event.insert("oldSettings".into(), (*old).clone());
+    event.insert("newSettings".into(), next);
+    let default: DefaultAction = Box::new(move |ev: Value| {
+        Box::pin(async move {
+            let next = ev.get("newSettings").cloned().unwrap_or_default();
+            save(&app, next).await.map_err(core_err)?;
+            Ok(ev)
+        })
+    });
+    let ended = request_hooks::run(&ctx, &host, UPDATE_REQUEST, &[], "/api/settings".into(), &input, event, default).await?;
+    ended.respond(|_| json_picked(ctx.fields(), masked(&ctx.app.settings()), false))
+}
+
+/// Validates and stores new settings, then fires `onSettingsReload` (as PocketBase does
+/// after every settings save).
+async fn save(app: &Arc<App>, next: Value) -> Result<(), ApiError> {
     validate(&next)?;
-    let cipher = ctx.app.cipher();
+    let cipher = app.cipher();
     let to_store = next.clone();
-    ctx.app.data.write(move |conn| store::settings::save(conn, &to_store, cipher.as_deref())).await?;
-    ctx.app.set_settings(next.clone());
-    json_picked(ctx.fields(), masked(&next), false)
+    app.data.write(move |conn| store::settings::save(conn, &to_store, cipher.as_deref())).await?;
+    app.set_settings(next);
+    reload_hook(app).await;
+    Ok(())
+}
+
+/// `onSettingsReload`: after the settings were (re)loaded; handlers only observe (a
+/// failure is logged).
+pub async fn reload_hook(app: &App) {
+    let Some(hooks) = app.hooks.get() else { return };
+    if let Err(e) = pocketbun_core::hooks::notify(&hooks, "settings-reload", &[], || json!({})).await {
+        tracing::warn!("onSettingsReload failed: {}", e.message);
+    }
 }
 
 /// `POST /api/settings/test/email`.
