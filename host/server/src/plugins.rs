@@ -375,6 +375,8 @@ fn watch(opts: HostOptions, core: Arc<dyn PluginCore>, shared: SharedPlugins, ap
                     let routes = host.as_ref().map(|h| h.plugins.iter().map(|p| p.manifest.routes.len()).sum::<usize>()).unwrap_or(0);
                     let host = host.map(Arc::new);
                     install_hooks(&app, host.as_ref());
+                    // (PocketBase restarts on a hooks change, reloading its settings)
+                    rt.block_on(crate::apis::settings::reload_hook(&app));
                     shared.replace(host);
                     tracing::info!("plugins reloaded after a change in the hooks/plugins dirs ({routes} routes, {:?})", started.elapsed());
                 }
