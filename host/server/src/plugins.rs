@@ -54,12 +54,31 @@ impl PluginTx for TxBridge {
         self.core.clone()
     }
     fn commit(&self) -> BoxFuture<CoreResult<()>> {
-        let tx = self.tx.clone();
-        Box::pin(async move { tx.commit().await.map_err(core_err) })
+        let (tx, app) = (self.tx.clone(), self.core.app.clone());
+        Box::pin(async move {
+            let committed = tx.commit().await;
+            reload_collections(&app, committed.is_err()).await;
+            committed.map_err(core_err)
+        })
     }
     fn rollback(&self) -> BoxFuture<CoreResult<()>> {
-        let tx = self.tx.clone();
-        Box::pin(async move { tx.rollback().await.map_err(core_err) })
+        let (tx, app) = (self.tx.clone(), self.core.app.clone());
+        Box::pin(async move {
+            let rolled_back = tx.rollback().await;
+            reload_collections(&app, true).await;
+            rolled_back.map_err(core_err)
+        })
+    }
+}
+
+/// Collections saved in a transaction are in the app's snapshot right away (the
+/// transaction's own later calls need them); when it does not commit, the snapshot is
+/// read again from the database.
+async fn reload_collections(app: &App, undone: bool) {
+    if undone {
+        if let Err(e) = app.reload_collections().await {
+            tracing::error!("reloading the collections after a rolled back transaction: {}", e.message);
+        }
     }
 }
 
@@ -163,7 +182,7 @@ impl PluginCore for CoreBridge {
     }
 
     fn save_collection(&self, data: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
-        let app = self.app.clone();
+        let (app, db) = self.parts();
         Box::pin(async move {
             let bad_format = || core_err(ApiError::bad_request("Failed to load the submitted data due to invalid formatting."));
             let id = data.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -172,11 +191,11 @@ impl PluginCore for CoreBridge {
                 Some(old) => {
                     let mut next = (*old).clone();
                     next.apply_json(&data).map_err(|_| bad_format())?;
-                    collections::save_collection(&app, next, Some(old)).await
+                    collections::save_collection(&app, &db, next, Some(old)).await
                 }
                 None => {
                     let c = Collection::from_api_json(&data).map_err(|_| bad_format())?;
-                    collections::save_collection(&app, c, None).await
+                    collections::save_collection(&app, &db, c, None).await
                 }
             };
             Ok(saved.map_err(core_err)?.to_api_json())
@@ -184,16 +203,16 @@ impl PluginCore for CoreBridge {
     }
 
     fn delete_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<()>> {
-        let app = self.app.clone();
+        let (app, db) = self.parts();
         Box::pin(async move {
             let c = app_api::collection(&app, &name_or_id).map_err(core_err)?;
-            collections::delete_collection(&app, c).await.map_err(core_err)
+            collections::delete_collection(&app, &db, c).await.map_err(core_err)
         })
     }
 
     fn import_collections(&self, items: Vec<Map<String, Value>>, delete_missing: bool) -> BoxFuture<CoreResult<()>> {
-        let app = self.app.clone();
-        Box::pin(async move { collections::import_collections(&app, items, delete_missing).await.map_err(core_err) })
+        let (app, db) = self.parts();
+        Box::pin(async move { collections::import_collections(&app, &db, items, delete_missing).await.map_err(core_err) })
     }
 
     fn db_query(&self, sql: String, ps: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<Vec<Map<String, Value>>>> {

@@ -27,6 +27,13 @@ pub const FIRED_HOOKS: &[&str] = &[
     "record-delete", "record-delete-execute", "record-after-delete-success", "record-after-delete-error",
     "records-list-request", "record-view-request", "record-create-request", "record-update-request", "record-delete-request",
     "record-auth-request",
+    "collection-validate",
+    "collection-create", "collection-create-execute", "collection-after-create-success", "collection-after-create-error",
+    "collection-update", "collection-update-execute", "collection-after-update-success", "collection-after-update-error",
+    "collection-delete", "collection-delete-execute", "collection-after-delete-success", "collection-after-delete-error",
+    "collections-list-request", "collection-view-request", "collection-create-request", "collection-update-request",
+    "collection-delete-request", "collections-import-request",
+    "settings-list-request", "settings-update-request", "settings-reload",
 ];
 
 #[derive(Debug, Clone, Default)]

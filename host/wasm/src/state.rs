@@ -153,17 +153,17 @@ impl collections::Host for State {
 
     async fn save(&mut self, collection_json: String) -> Result<String, ApiError> {
         let data = parse_object("collection", &collection_json)?;
-        let v = self.core.save_collection(data).await.map_err(api_error)?;
+        let v = self.core().save_collection(data).await.map_err(api_error)?;
         Ok(v.to_string())
     }
 
     async fn delete(&mut self, name_or_id: String) -> Result<(), ApiError> {
-        self.core.delete_collection(name_or_id).await.map_err(api_error)
+        self.core().delete_collection(name_or_id).await.map_err(api_error)
     }
 
     async fn import_collections(&mut self, collections_json: String, delete_missing: bool) -> Result<(), ApiError> {
         let items: Vec<Map<String, Value>> = serde_json::from_str(&collections_json).map_err(|e| bad_json("collections", e))?;
-        self.core.import_collections(items, delete_missing).await.map_err(api_error)
+        self.core().import_collections(items, delete_missing).await.map_err(api_error)
     }
 }
 

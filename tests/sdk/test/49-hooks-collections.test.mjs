@@ -23,8 +23,9 @@ onCollectionValidate((e) => {
 });
 onCollectionCreateExecute((e) => {
   e.next();
-  // the write happened: the collection can be found
-  $app.store().set("executed:" + e.collection.name, $app.findCollectionByNameOrId(e.collection.name).id);
+  // the write happened: the collection can be found (e.app: the transaction's app when
+  // the save runs in one)
+  $app.store().set("executed:" + e.collection.name, e.app.findCollectionByNameOrId(e.collection.name).id);
 });
 onCollectionAfterCreateSuccess((e) => {
   $app.store().set("success:" + e.collection.name, { id: e.collection.id, type: e.type });
@@ -111,6 +112,22 @@ routerAdd("POST", "/make-collection/{name}", (e) => {
   $app.save(c);
   return e.json(200, { id: c.id, listRule: c.listRule });
 });
+routerAdd("POST", "/tx-collection/{name}", (e) => {
+  const name = e.request.pathValue("name");
+  const fail = e.request.url.query().get("fail") === "1";
+  try {
+    $app.runInTransaction((txApp) => {
+      txApp.save(new Collection({ name: name, type: "base", fields: [{ name: "title", type: "text" }] }));
+      const r = new Record(txApp.findCollectionByNameOrId(name));
+      r.set("title", "in tx");
+      txApp.save(r);
+      if (fail) throw new BadRequestError("rolled back");
+    });
+  } catch (err) {
+    return e.json(400, { failed: true });
+  }
+  return e.json(200, { records: $app.findAllRecords(name).length });
+});
 routerAdd("GET", "/store/{key}", (e) => e.json(200, { value: $app.store().get(e.request.pathValue("key")) ?? null }));
 `;
 
@@ -166,6 +183,22 @@ function suite(name, bin, skip) {
       const blocked = await http(ctx.url, 'POST', '/make-collection/blocked_route');
       assert.equal(blocked.status, 400);
       await expectSdkError(ctx.admin.collections.getOne('blocked_route'), 404, "The requested resource wasn't found.");
+    });
+
+    it('$app.save(collection) inside runInTransaction uses the transaction (committed or rolled back with it)', async () => {
+      const kept = await http(ctx.url, 'POST', '/tx-collection/tx_kept');
+      assert.equal(kept.status, 200);
+      assert.deepEqual(kept.body, { records: 1 });
+      assert.equal((await ctx.admin.collections.getOne('tx_kept')).listRule, "id != ''");
+      assert.equal((await ctx.admin.collection('tx_kept').getFullList()).length, 1);
+
+      const failed = await http(ctx.url, 'POST', '/tx-collection/tx_gone?fail=1');
+      assert.equal(failed.status, 400);
+      await expectSdkError(ctx.admin.collections.getOne('tx_gone'), 404, "The requested resource wasn't found.");
+      // the table went with the rollback: the name can be used again
+      const again = await http(ctx.url, 'POST', '/tx-collection/tx_gone');
+      assert.equal(again.status, 200);
+      assert.deepEqual(again.body, { records: 1 });
     });
 
     it('tagged hooks fire only for their collection', async () => {

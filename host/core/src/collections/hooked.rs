@@ -1,5 +1,6 @@
 //! PocketBase's collection model hooks around every collection write (API, plugins'
-//! `$app.save(collection)`, migrations): onCollectionCreate|Update -> onCollectionValidate
+//! `$app.save(collection)`, migrations; `db` is the app's database or a plugin's open
+//! transaction): onCollectionCreate|Update -> onCollectionValidate
 //! -> onCollectionCreate|UpdateExecute -> onCollectionAfter...Success|Error, and the same
 //! for deletes without the validation (see [`crate::model_hooks`]). Tags are the
 //! collection's id and name.
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use super::save::{import_failure, plan_import, validate_only, write_collection, write_delete, write_import, ImportItem, IMPORT_FAILED};
 use crate::app::App;
+use crate::db::DbScope;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::HookFuture;
 use crate::model::Collection;
@@ -72,42 +74,42 @@ fn tags(c: &Collection) -> [String; 2] {
 
 /// Validates and persists a collection (create when `old` is None) through the model hooks,
 /// syncing its table and refreshing the app's collection snapshot.
-pub async fn save_collection(app: &Arc<App>, c: Collection, old: Option<Arc<Collection>>) -> ApiResult<Collection> {
+pub async fn save_collection(app: &Arc<App>, db: &DbScope, c: Collection, old: Option<Arc<Collection>>) -> ApiResult<Collection> {
     let (kind, names) = if old.is_none() { ("create", &CREATE) } else { ("update", &UPDATE) };
     let Some(chain) = model_hooks::chain::<Collection>(&app.hooks, tags(&c), kind, names) else {
-        return write_collection(app, c, old).await;
+        return write_collection(app, db, c, old).await;
     };
     // handlers see the system fields of the type, as in PocketBase
     let mut c = c;
     c.init_default_fields();
     let validate = chain.has(VALIDATE).then(|| {
-        let (app, old) = (app.clone(), old.clone());
+        let (db, old) = (db.clone(), old.clone());
         let step: Step<Collection> = Box::new(move |c| {
             Box::pin(async move {
                 let snapshot = c.lock().clone();
-                validate_only(&app, snapshot, old).await
+                validate_only(&db, snapshot, old).await
             })
         });
         step
     });
     let write: ModelWrite<Collection> = {
-        let app = app.clone();
-        Box::new(move |c| Box::pin(async move { write_collection(&app, c, old).await }))
+        let (app, db) = (app.clone(), db.clone());
+        Box::new(move |c| Box::pin(async move { write_collection(&app, &db, c, old).await }))
     };
     chain.run(c, names, validate, write).await
 }
 
 /// Deletes a collection and its table through the model hooks, refusing system collections
 /// and referenced ones.
-pub async fn delete_collection(app: &Arc<App>, c: Arc<Collection>) -> ApiResult<()> {
+pub async fn delete_collection(app: &Arc<App>, db: &DbScope, c: Arc<Collection>) -> ApiResult<()> {
     let Some(chain) = model_hooks::chain::<Collection>(&app.hooks, tags(&c), "delete", &DELETE) else {
-        return write_delete(app, c).await;
+        return write_delete(app, db, c).await;
     };
     let write: ModelWrite<Collection> = {
-        let app = app.clone();
+        let (app, db) = (app.clone(), db.clone());
         Box::new(move |c| {
             Box::pin(async move {
-                write_delete(&app, Arc::new(c.clone())).await?;
+                write_delete(&app, &db, Arc::new(c.clone())).await?;
                 Ok(c)
             })
         })
@@ -123,10 +125,10 @@ pub async fn delete_collection(app: &Arc<App>, c: Arc<Collection>) -> ApiResult<
 /// The import stays one transaction: the chains nest, the Execute stage of each collection
 /// running the chains of the following ones and the last one the transaction, so every
 /// handler's `e.next()` returns once the whole import is written (or failed).
-pub async fn import_collections(app: &Arc<App>, items: Vec<Map<String, Value>>, delete_missing: bool) -> ApiResult<()> {
+pub async fn import_collections(app: &Arc<App>, db: &DbScope, items: Vec<Map<String, Value>>, delete_missing: bool) -> ApiResult<()> {
     let plan = plan_import(&app.schema(), items, delete_missing)?;
     let failure: Failure = Arc::default();
-    match run_import(app.clone(), plan.into(), vec![], failure.clone()).await {
+    match run_import(app.clone(), db.clone(), plan.into(), vec![], failure.clone()).await {
         Ok(_) => Ok(()),
         // the error where it happened (the outer handlers only saw it pass)
         Err(e) => {
@@ -153,10 +155,10 @@ type ImportState = (VecDeque<ImportItem>, Vec<ImportItem>);
 
 /// Runs the hooks of the next pending item around the rest of the import; returns the
 /// collections after the import.
-fn run_import(app: Arc<App>, mut pending: VecDeque<ImportItem>, mut ready: Vec<ImportItem>, failure: Failure) -> HookFuture<ApiResult<Arc<Schema>>> {
+fn run_import(app: Arc<App>, db: DbScope, mut pending: VecDeque<ImportItem>, mut ready: Vec<ImportItem>, failure: Failure) -> HookFuture<ApiResult<Arc<Schema>>> {
     Box::pin(async move {
         let Some(item) = pending.pop_front() else {
-            return match write_import(&app, ready).await {
+            return match write_import(&app, &db, ready).await {
                 Ok(()) => Ok(app.schema()),
                 Err(e) => {
                     failure.lock().get_or_insert_with(|| e.clone());
@@ -167,19 +169,19 @@ fn run_import(app: Arc<App>, mut pending: VecDeque<ImportItem>, mut ready: Vec<I
         let (kind, names) = import_names(&item);
         let Some(chain) = model_hooks::chain::<Collection>(&app.hooks, tags(&item.collection), kind, names) else {
             ready.push(item);
-            return run_import(app, pending, ready, failure).await;
+            return run_import(app, db, pending, ready, failure).await;
         };
         let ImportItem { collection, original, delete } = item;
         // taken by the write; left here when a handler stopped the chain (item skipped)
         let state: Arc<Mutex<Option<ImportState>>> = Arc::new(Mutex::new(Some((pending, ready))));
         let after: Arc<Mutex<Option<Arc<Schema>>>> = Arc::default();
         let write: ModelWrite<Collection> = {
-            let (app, state, after, failure) = (app.clone(), state.clone(), after.clone(), failure.clone());
+            let (app, db, state, after, failure) = (app.clone(), db.clone(), state.clone(), after.clone(), failure.clone());
             Box::new(move |c| {
                 Box::pin(async move {
                     let Some((pending, mut ready)) = state.lock().take() else { return Ok(c) };
                     ready.push(ImportItem { collection: c.clone(), original, delete });
-                    let schema = run_import(app, pending, ready, failure).await?;
+                    let schema = run_import(app, db, pending, ready, failure).await?;
                     *after.lock() = Some(schema.clone());
                     Ok(if delete { c } else { schema.find(&c.id).map(|s| (*s).clone()).unwrap_or(c) })
                 })
@@ -194,7 +196,7 @@ fn run_import(app: Arc<App>, mut pending: VecDeque<ImportItem>, mut ready: Vec<I
         }
         let skipped = state.lock().take();
         match skipped {
-            Some((pending, ready)) => run_import(app, pending, ready, failure).await,
+            Some((pending, ready)) => run_import(app, db, pending, ready, failure).await,
             None => Ok(after.lock().take().unwrap_or_else(|| app.schema())),
         }
     })

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::validate::{validate_collection, ValidationContext};
 use super::view_fields::{create_view_fields, normalize_view_query_id, save_view};
 use crate::app::App;
+use crate::db::DbScope;
 use crate::error::{ApiError, ApiResult, FieldError, ValidationErrors};
 use crate::model::{Collection, Field};
 use crate::schema::{drop_collection_table, sqlite_error_message, sync_collection_table, SyncError};
@@ -62,10 +63,9 @@ fn load_schema(conn: &Connection) -> Result<Schema, SaveError> {
 
 /// Validates and persists a collection (create when `old` is None), syncing its table, then
 /// refreshes the app's collection snapshot (the write of the hooked save).
-pub(super) async fn write_collection(app: &App, c: Collection, old: Option<Arc<Collection>>) -> ApiResult<Collection> {
+pub(super) async fn write_collection(app: &App, db: &DbScope, c: Collection, old: Option<Arc<Collection>>) -> ApiResult<Collection> {
     let fail_msg = if old.is_some() { "Failed to update collection." } else { "Failed to create collection." };
-    let result = app
-        .data
+    let result = db
         .write(move |conn| {
             let outcome = (|| {
                 let tx = conn.savepoint()?;
@@ -122,10 +122,9 @@ fn prepare_and_validate(conn: &Connection, schema: &Schema, c: &mut Collection, 
 
 /// The validation of a save on its own (the `onCollectionValidate` stage), in a
 /// transaction that is rolled back (view inference creates temporary views).
-pub(super) async fn validate_only(app: &App, mut c: Collection, old: Option<Arc<Collection>>) -> ApiResult<()> {
+pub(super) async fn validate_only(db: &DbScope, mut c: Collection, old: Option<Arc<Collection>>) -> ApiResult<()> {
     let fail_msg = if old.is_some() { "Failed to update collection." } else { "Failed to create collection." };
-    let outcome = app
-        .data
+    let outcome = db
         .write(move |conn| {
             let tx = conn.savepoint()?;
             Ok(load_schema(&tx).and_then(|schema| prepare_and_validate(&tx, &schema, &mut c, old.as_deref())))
@@ -243,7 +242,7 @@ pub async fn dry_run_view(app: &App, query: String) -> ApiResult<Result<super::v
 
 /// Deletes a collection and its table, refusing system collections and referenced ones
 /// (the write of the hooked delete).
-pub(super) async fn write_delete(app: &App, c: Arc<Collection>) -> ApiResult<()> {
+pub(super) async fn write_delete(app: &App, db: &DbScope, c: Arc<Collection>) -> ApiResult<()> {
     let schema = app.schema();
     let mut refs: Vec<String> =
         schema.references_to(&c.id).into_iter().filter(|(rc, _)| rc.id != c.id).map(|(rc, _)| rc.name.clone()).collect();
@@ -257,8 +256,7 @@ pub(super) async fn write_delete(app: &App, c: Arc<Collection>) -> ApiResult<()>
     if c.system {
         return Err(ApiError::bad_request("Failed to delete collection."));
     }
-    let collections = app
-        .data
+    let collections = db
         .write(move |conn| {
             let outcome = (|| {
                 let tx = conn.savepoint()?;
@@ -373,9 +371,8 @@ pub(super) fn plan_import(existing: &Schema, items: Vec<Map<String, Value>>, del
 /// Second half of the import: everything in one transaction (deletions, then saves, then
 /// validation of every item, so that items may reference each other); any failure rolls
 /// the whole import back.
-pub(super) async fn write_import(app: &App, plan: Vec<ImportItem>) -> ApiResult<()> {
-    let result = app
-        .data
+pub(super) async fn write_import(app: &App, db: &DbScope, plan: Vec<ImportItem>) -> ApiResult<()> {
+    let result = db
         .write(move |conn| {
             let outcome = (|| {
                 let tx = conn.savepoint()?;

@@ -4,6 +4,7 @@
 use axum::body::Body;
 use axum::extract::Path;
 use pocketbun_core::collections::{self, list::list_collections};
+use pocketbun_core::db::DbScope;
 use pocketbun_core::model::{Collection, CollectionType};
 use pocketbun_core::{ApiError, App, FieldError, ValidationErrors};
 use pocketbun_wasm::DefaultAction;
@@ -134,7 +135,7 @@ async fn write_request(ctx: &Ctx, hook: &str, path: String, input: &Map<String, 
 /// own errors are raw errors of the save), then `--automigrate`.
 async fn save(app: &Arc<App>, dir: Option<Arc<PathBuf>>, c: Collection, old: Option<Arc<Collection>>) -> Result<Collection, ApiError> {
     let fail_msg = if old.is_some() { "Failed to update collection." } else { "Failed to create collection." };
-    let saved = collections::save_collection(app, c, old.clone()).await.map_err(|e| {
+    let saved = collections::save_collection(app, &DbScope::Pool(app.data.clone()), c, old.clone()).await.map_err(|e| {
         if e.message.starts_with(fail_msg) {
             e
         } else {
@@ -170,7 +171,7 @@ pub async fn delete(ctx: Ctx, Path(id): Path<String>) -> HttpResult {
 /// generic message), then `--automigrate`.
 async fn remove(app: &Arc<App>, dir: Option<Arc<PathBuf>>, c: Arc<Collection>) -> Result<(), ApiError> {
     const FAILED: &str = "Failed to delete collection";
-    collections::delete_collection(app, c.clone()).await.map_err(|e| {
+    collections::delete_collection(app, &DbScope::Pool(app.data.clone()), c.clone()).await.map_err(|e| {
         if e.message.starts_with(FAILED) {
             e
         } else {
@@ -216,7 +217,7 @@ pub async fn import(ctx: Ctx, body: Body) -> HttpResult {
         return Err(ApiError::validation("An error occurred while validating the submitted data.", errs).into());
     }
     let Some(host) = subscribed(&ctx, IMPORT_REQUEST, &[]) else {
-        collections::import_collections(&ctx.app, items, delete_missing).await?;
+        collections::import_collections(&ctx.app, &DbScope::Pool(ctx.app.data.clone()), items, delete_missing).await?;
         return Ok(no_content());
     };
     let mut event = Map::new();
@@ -231,7 +232,7 @@ pub async fn import(ctx: Ctx, body: Body) -> HttpResult {
                 Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_object().cloned()).collect(),
                 _ => vec![],
             };
-            collections::import_collections(&app, items, delete_missing).await.map_err(core_err)?;
+            collections::import_collections(&app, &DbScope::Pool(app.data.clone()), items, delete_missing).await.map_err(core_err)?;
             Ok(ev)
         })
     });
