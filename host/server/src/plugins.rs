@@ -47,6 +47,22 @@ impl CoreBridge {
 struct TxBridge {
     tx: Arc<WriteTx>,
     core: Arc<CoreBridge>,
+    /// Set by commit/rollback; a bridge dropped without either (a trapped plugin call)
+    /// rolled back.
+    ended: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for TxBridge {
+    fn drop(&mut self) {
+        if self.ended.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        // readers only see committed data, so this reads the state without the transaction
+        let app = self.core.app.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { reload_collections(&app, true).await });
+        }
+    }
 }
 
 impl PluginTx for TxBridge {
@@ -54,6 +70,7 @@ impl PluginTx for TxBridge {
         self.core.clone()
     }
     fn commit(&self) -> BoxFuture<CoreResult<()>> {
+        self.ended.store(true, std::sync::atomic::Ordering::SeqCst);
         let (tx, app) = (self.tx.clone(), self.core.app.clone());
         Box::pin(async move {
             let committed = tx.commit().await;
@@ -62,6 +79,7 @@ impl PluginTx for TxBridge {
         })
     }
     fn rollback(&self) -> BoxFuture<CoreResult<()>> {
+        self.ended.store(true, std::sync::atomic::Ordering::SeqCst);
         let (tx, app) = (self.tx.clone(), self.core.app.clone());
         Box::pin(async move {
             let rolled_back = tx.rollback().await;
@@ -241,7 +259,7 @@ impl PluginCore for CoreBridge {
             }
             let tx = Arc::new(app.data.begin_write_tx(max_duration).await.map_err(core_err)?);
             let core = Arc::new(CoreBridge { app, db: DbScope::Tx(tx.clone()) });
-            Ok(Arc::new(TxBridge { tx, core }) as Arc<dyn PluginTx>)
+            Ok(Arc::new(TxBridge { tx, core, ended: Default::default() }) as Arc<dyn PluginTx>)
         })
     }
 
