@@ -27,6 +27,7 @@ pub const FIRED_HOOKS: &[&str] = &[
     "record-delete", "record-delete-execute", "record-after-delete-success", "record-after-delete-error",
     "records-list-request", "record-view-request", "record-create-request", "record-update-request", "record-delete-request",
     "record-auth-request",
+    "realtime-connect-request", "realtime-subscribe-request", "realtime-message-send",
 ];
 
 #[derive(Debug, Clone, Default)]
