@@ -101,6 +101,40 @@
     return v === undefined ? null : JSON.parse(JSON.stringify(v));
   }
 
+  // ---------------------------------------------------------------- realtime client
+
+  // `e.client` of the realtime hooks (PocketBase's subscriptions.Client). Changes are sent
+  // back with the event and applied by the host: subscriptions, store values, queued
+  // messages and discard().
+  function RealtimeClient(data) {
+    this.__d = data;
+  }
+  RealtimeClient.prototype = {
+    id() { return this.__d.id; },
+    channel() { throw new Error("client.channel() is not available in PocketBun: use client.send(message)"); },
+    subscriptions(...prefixes) {
+      const out = {};
+      for (const [k, v] of Object.entries(this.__d.subscriptions)) {
+        if (!prefixes.length || prefixes.some((p) => k.startsWith(p))) out[k] = v;
+      }
+      return out;
+    },
+    subscribe(...subs) {
+      for (const s of subs) if (String(s).trim()) this.__d.subscriptions[String(s)] = { query: {}, headers: {} };
+    },
+    unsubscribe(...subs) {
+      if (!subs.length) this.__d.subscriptions = {};
+      for (const s of subs) delete this.__d.subscriptions[String(s)];
+    },
+    hasSubscription(sub) { return Object.prototype.hasOwnProperty.call(this.__d.subscriptions, String(sub)); },
+    get(key) { const v = this.__d.store[key]; return v === undefined ? null : v; },
+    set(key, value) { this.__d.store[key] = plain(value); },
+    unset(key) { delete this.__d.store[key]; },
+    discard() { this.__d.discarded = true; },
+    isDiscarded() { return !!this.__d.discarded; },
+    send(message) { this.__d.outbox.push({ name: String(message.name), data: message.data }); },
+  };
+
   // ---------------------------------------------------------------- events
 
   function wrap(ev) {
@@ -116,6 +150,7 @@
         case "auth": if (!ev.request) e.auth = v ? recordIn(v) : null; break;
         case "error": e.error = v ? new ApiError(v.status, v.message, v.data) : null; break;
         case "requestInfo": e.requestInfo = v; break;
+        case "client": e.client = new RealtimeClient(v); break;
         default: e[k] = v;
       }
     }
@@ -133,6 +168,7 @@
         case "records": out.records = (e.records || []).map(recordOut); break;
         case "collection": out.collection = e.collection ? plain(e.collection) : null; break;
         case "collections": out.collections = plain(e.collections || []); break;
+        case "client": out.client = e.client ? e.client.__d : null; break;
         case "result": {
           const r = Object.assign({}, e.result);
           if (Array.isArray(r.items)) r.items = r.items.map((x) => (x instanceof Record ? recordOut(x) : x));
@@ -152,10 +188,19 @@
       if (after.record.expand) e.record.__expand = after.record.expand;
     }
     if (after.collection && e.collection) e.collection.__refresh(after.collection);
+    // the host applied the client's changes (and sent its outbox) in the default action
+    if (after.client && e.client instanceof RealtimeClient) e.client.__d = after.client;
     for (const k of Object.keys(after)) {
-      if (!["record", "records", "collection", "collections", "result", "request", "error", "auth"].includes(k)) e[k] = after[k];
+      if (!["record", "records", "collection", "collections", "result", "request", "error", "auth", "client"].includes(k)) e[k] = after[k];
     }
   }
+
+  global.RealtimeClient = RealtimeClient;
+  // `new SubscriptionMessage({name, data})` for `e.client.send(...)`.
+  global.SubscriptionMessage = function SubscriptionMessage(d) {
+    this.name = (d && d.name) || "";
+    this.data = (d && d.data) || "";
+  };
 
   global.__pb.handleHook = function (id, eventJson) {
     pbi.resetCache();

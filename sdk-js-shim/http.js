@@ -4,17 +4,11 @@
 (function (global) {
   "use strict";
 
-  const { host } = global.__pbi;
+  const { host, utf8Decode } = global.__pbi;
 
   // Go's textproto.CanonicalMIMEHeaderKey: "content-type" -> "Content-Type"
   function canonical(name) {
     return String(name).toLowerCase().replace(/(^|-)([a-z])/g, (_, d, ch) => d + ch.toUpperCase());
-  }
-
-  function utf8Decode(bytes) {
-    let s = "";
-    for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-    try { return decodeURIComponent(escape(s)); } catch (_) { return s; }
   }
 
   // A Set-Cookie header as Go's http.Cookie (the fields hooks use)

@@ -225,6 +225,31 @@ declare const onSettingsListRequest: Hook<RequestEvent & { settings: any }>;
 declare const onSettingsUpdateRequest: Hook<RequestEvent & { oldSettings: any; newSettings: any }>;
 /** After the settings were loaded (at start) or saved. */
 declare const onSettingsReload: Hook<HookEvent>;
+// ---- realtime hooks (e.client is PocketBase's subscriptions.Client; durations in ns).
+// PocketBun difference: the connect hook's e.next() returns once the stream is set up.
+interface SubscriptionOptions { query: { [k: string]: string }; headers: { [k: string]: string } }
+interface RealtimeClient {
+  id(): string;
+  subscriptions(...prefixes: string[]): { [key: string]: SubscriptionOptions };
+  subscribe(...subs: string[]): void;
+  unsubscribe(...subs: string[]): void;
+  hasSubscription(sub: string): boolean;
+  get(key: string): any;
+  set(key: string, value: any): void;
+  unset(key: string): void;
+  discard(): void;
+  isDiscarded(): boolean;
+  send(message: SubscriptionMessage): void;
+}
+declare class SubscriptionMessage { constructor(m: { name: string; data: string | number[] }); name: string; data: string | number[]; }
+declare const onRealtimeConnectRequest: Hook<RequestEvent & { client: RealtimeClient; idleTimeout: number; maxTimeout: number }>;
+declare const onRealtimeSubscribeRequest: Hook<RequestEvent & { client: RealtimeClient; subscriptions: string[] }>;
+declare const onRealtimeMessageSend: Hook<RequestEvent & { client: RealtimeClient; message: { name: string; data: string | number[] } }>;
+
+// ---- conversion helpers (Go byte slices are number arrays in JS)
+declare function toString(value: any, maxBytes?: number): string;
+declare function toBytes(value: any, maxBytes?: number): number[];
+declare function readerToString(value: any, maxBytes?: number): string;
 
 // ---------------------------------------------------------------- app.js
 

@@ -44,6 +44,8 @@ pub struct App {
     pub hooks: crate::hooks::HookSlot,
     /// Cron jobs registered by extensions (the built-in ones are in `crons::SYSTEM_JOBS`).
     pub crons: crate::crons::CronRegistry,
+    /// The backup or restore in progress.
+    pub active_backup: crate::backups::ActiveBackup,
 }
 
 impl App {
@@ -51,6 +53,7 @@ impl App {
     pub fn bootstrap(opts: AppOptions) -> ApiResult<Arc<App>> {
         std::fs::create_dir_all(&opts.data_dir)
             .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", opts.data_dir.display())))?;
+        crate::backups::clean_temp(&opts.data_dir);
         let cipher = match &opts.encryption_env {
             Some(var) if !var.is_empty() => match std::env::var(var) {
                 Ok(key) if !key.is_empty() => Some(Arc::new(SettingsCipher::from_key(&key)?)),
@@ -95,6 +98,7 @@ impl App {
             storages: Default::default(),
             hooks: Default::default(),
             crons: Default::default(),
+            active_backup: Default::default(),
         }))
     }
 

@@ -55,8 +55,16 @@ pub fn list(app: &App) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = app.crons.0.read().iter().map(|j| (j.id.clone(), j.expression.clone())).collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.extend(SYSTEM_JOBS.iter().map(|j| (j.id.to_string(), j.expression.to_string())));
+    // scheduled backups, when the settings ask for them
+    let settings = app.settings();
+    if let Some(expr) = settings["backups"]["cron"].as_str().map(str::trim).filter(|e| !e.is_empty()) {
+        out.push((AUTO_BACKUP_JOB.to_string(), expr.to_string()));
+    }
     out
 }
+
+/// The job of `settings.backups.cron`.
+pub const AUTO_BACKUP_JOB: &str = "__pbAutoBackup__";
 
 /// Runs a job now; Ok(false) when no job has that id.
 pub async fn run(app: &App, id: &str) -> ApiResult<bool> {
@@ -72,6 +80,7 @@ pub async fn run(app: &App, id: &str) -> ApiResult<bool> {
         }
         "__pbMFACleanup__" => purge_expired(app, "_mfas", "mfa").await?,
         "__pbOTPCleanup__" => purge_expired(app, "_otps", "otp").await?,
+        AUTO_BACKUP_JOB => crate::backups::auto_backup(app).await?,
         "__pbLogsCleanup__" => {
             let max_days = app.settings().get("logs").and_then(|l| l.get("maxDays")).and_then(|v| v.as_i64()).unwrap_or(5);
             crate::logs::cleanup(&app.aux, max_days).await?;

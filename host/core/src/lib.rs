@@ -7,6 +7,7 @@
 pub mod app;
 pub mod app_api;
 pub mod auth;
+pub mod backups;
 pub mod collections;
 pub mod crons;
 pub mod db;

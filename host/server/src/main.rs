@@ -7,6 +7,7 @@ mod http;
 mod migrations;
 mod plugin_hooks;
 mod plugins;
+mod realtime_hooks;
 mod record_hooks;
 mod request_hooks;
 

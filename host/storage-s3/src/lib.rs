@@ -17,7 +17,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use aws_smithy_http_client::tls;
 use pocketbun_core::files::backend::{S3Config, S3Connector};
-use pocketbun_core::files::{FileMeta, FileSource, FileStorage, OpenedFile, StoredFile};
+use pocketbun_core::files::{FileMeta, FileSource, FileStorage, ListedFile, OpenedFile, StoredFile};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::{self, Read};
@@ -140,17 +140,23 @@ impl S3Storage {
         }
     }
 
-    /// Every key under `prefix`.
-    fn list(&self, prefix: &str) -> io::Result<Vec<String>> {
+    /// Every object under `prefix` (keys in S3's order, which is by key).
+    fn objects(&self, prefix: &str) -> io::Result<Vec<ListedFile>> {
         let (client, bucket, prefix) = (self.client.clone(), self.bucket.clone(), prefix.to_string());
         run(async move {
-            let mut keys = vec![];
+            let mut out = vec![];
             let mut pages = client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(sdk_error)?;
-                keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+                out.extend(page.contents().iter().filter_map(|o| {
+                    Some(ListedFile {
+                        key: o.key()?.to_string(),
+                        size: o.size().unwrap_or(0).max(0) as u64,
+                        modified: o.last_modified().and_then(|t| SystemTime::try_from(*t).ok()).unwrap_or(SystemTime::UNIX_EPOCH),
+                    })
+                }));
             }
-            Ok(keys)
+            Ok(out)
         })?
     }
 }
@@ -226,10 +232,14 @@ impl FileStorage for S3Storage {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "refusing to delete the whole bucket"));
         }
         // one by one, like PocketBase (no multi-object delete: not every S3 service has it)
-        for key in self.list(prefix)? {
+        for key in self.objects(prefix)?.into_iter().map(|o| o.key) {
             self.delete(&key)?;
         }
         Ok(())
+    }
+
+    fn list(&self, prefix: &str) -> io::Result<Vec<ListedFile>> {
+        self.objects(prefix)
     }
 }
 

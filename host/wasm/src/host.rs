@@ -34,6 +34,7 @@ pub const FIRED_HOOKS: &[&str] = &[
     "collections-list-request", "collection-view-request", "collection-create-request", "collection-update-request",
     "collection-delete-request", "collections-import-request",
     "settings-list-request", "settings-update-request", "settings-reload",
+    "realtime-connect-request", "realtime-subscribe-request", "realtime-message-send",
 ];
 
 #[derive(Debug, Clone, Default)]

@@ -23,6 +23,7 @@ use pocketbun::plugin::types::{
 /// API families as their own files here rather than growing `pb.js`.
 const SHIM_FILES: &[(&str, &str)] = &[
     ("pb.js", include_str!("../../../sdk-js-shim/pb.js")),
+    ("helpers.js", include_str!("../../../sdk-js-shim/helpers.js")),
     ("app.js", include_str!("../../../sdk-js-shim/app.js")),
     ("security.js", include_str!("../../../sdk-js-shim/security.js")),
     ("http.js", include_str!("../../../sdk-js-shim/http.js")),

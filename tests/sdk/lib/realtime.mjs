@@ -31,9 +31,10 @@ export function actions(events) {
 
 /**
  * A raw SSE connection over a socket (no EventSource): returns {clientId, messages, socket,
- * pause(), close()}. `messages` is filled with {id, event, data} as they are parsed.
+ * pause(), close(), ended}: `ended` once the server ended the stream
+ * or closed the socket. `messages` is filled with {id, event, data} as they are parsed.
  */
-export function rawSse(url) {
+export function rawSse(url, { headers = {} } = {}) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: hostname, port: Number(port) });
@@ -50,9 +51,12 @@ export function rawSse(url) {
     };
     socket.setEncoding('utf8');
     socket.on('connect', () => {
-      socket.write(`GET /api/realtime HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+      const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      socket.write(`GET /api/realtime HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n${extra}\r\n`);
     });
     socket.on('data', (chunk) => {
+      // the last chunk of a chunked body: the server ended the stream
+      if (/(^|\r\n)0\r\n\r\n/.test(chunk)) conn.ended = true;
       buf += chunk;
       if (!headersDone) {
         const i = buf.indexOf('\r\n\r\n');
@@ -82,6 +86,7 @@ export function rawSse(url) {
       }
     });
     socket.on('error', (e) => { if (!resolved) reject(e); });
+    socket.on('close', () => { conn.ended = true; });
     setTimeout(() => { if (!resolved) reject(new Error('no PB_CONNECT')); }, 10000);
   });
 }

@@ -8,7 +8,7 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use super::{FileMeta, FileSource, FileStorage, OpenedFile, StoredFile};
+use super::{FileMeta, FileSource, FileStorage, ListedFile, OpenedFile, StoredFile};
 
 const ATTRS_EXT: &str = ".attrs";
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
@@ -148,6 +148,33 @@ impl FileStorage for LocalStorage {
         }
         let path = self.path_of(trimmed)?;
         ignore_not_found(fs::remove_dir_all(path))
+    }
+
+    fn list(&self, prefix: &str) -> io::Result<Vec<ListedFile>> {
+        let mut out = vec![];
+        let mut dirs = vec![self.root.clone()];
+        while let Some(dir) = dirs.pop() {
+            let entries = match fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let meta = entry.metadata()?;
+                if meta.is_dir() {
+                    dirs.push(entry.path());
+                    continue;
+                }
+                let Ok(rel) = entry.path().strip_prefix(&self.root).map(|p| p.to_string_lossy().replace('\\', "/")) else { continue };
+                if rel.ends_with(ATTRS_EXT) || !rel.starts_with(prefix) {
+                    continue;
+                }
+                out.push(ListedFile { key: rel, size: meta.len(), modified: meta.modified()? });
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
     }
 }
 

@@ -64,6 +64,19 @@ pub trait FileStorage: Send + Sync {
     fn delete(&self, key: &str) -> io::Result<()>;
     /// Deletes every key under `prefix` (a "directory" ending with `/`).
     fn delete_prefix(&self, prefix: &str) -> io::Result<()>;
+    /// Every stored file whose key starts with `prefix`, sorted by key (backups listing).
+    fn list(&self, prefix: &str) -> io::Result<Vec<ListedFile>> {
+        let _ = prefix;
+        Err(io::Error::new(io::ErrorKind::Unsupported, "listing is not supported by this storage"))
+    }
+}
+
+/// One entry of [`FileStorage::list`].
+#[derive(Debug, Clone)]
+pub struct ListedFile {
+    pub key: String,
+    pub size: u64,
+    pub modified: SystemTime,
 }
 
 pub use backend::storage;

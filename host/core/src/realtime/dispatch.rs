@@ -3,9 +3,10 @@
 //! Per change, the matching subscriptions are grouped by what decides their outcome: the bound
 //! auth record, the rule that applies (listRule for `coll/*`, viewRule for `coll/id`) and the
 //! subscription options (`@request.query/headers`, `filter`). Each group is decided once:
-//! superusers, locked (`null`) and public (`""`) rules and simple rules (see [`memrule`])
-//! in memory, everything else (and `filter` options) with one SQL check per group, all groups of a change in a single reader job (the rule
-//! runs against a snapshot of the record, so deletes are checked like creates). Payloads are
+//! superusers, locked (`null`) and public (`""`) rules, and simple rules and `filter` options
+//! (see [`memrule`]) in memory, everything else with one SQL check per group, all groups of a
+//! change in a single reader job (the rule runs against a snapshot of the record, so deletes
+//! are checked like creates). Payloads are
 //! rendered once per distinct view (visibility, expand, fields) and shared by every client
 //! that sees the same thing.
 
@@ -142,6 +143,14 @@ async fn fan_out(app: &App, change: RecordChange) {
             match memrule::evaluate(r, &rec, g.auth.as_deref()) {
                 Some(false) => continue,
                 Some(true) => rule = None,
+                None => {}
+            }
+        }
+        let mut filter = filter;
+        if let Some(f) = &filter {
+            match memrule::evaluate_filter(f, &rec, g.auth.as_deref(), superuser) {
+                Some(false) => continue,
+                Some(true) => filter = None,
                 None => {}
             }
         }

@@ -26,18 +26,34 @@ use crate::record::Record;
 /// enough to be decided in memory.
 pub fn evaluate(rule: &str, rec: &Record, auth: Option<&Record>) -> Option<bool> {
     let expr = parse(rule).ok()?;
-    eval_expr(&expr, rec, auth)
+    eval_expr(&expr, &Scope { rec, auth, hidden_ok: true })
 }
 
-fn eval_expr(expr: &Expr, rec: &Record, auth: Option<&Record>) -> Option<bool> {
+/// Whether `rec` satisfies a subscriber's `options.filter`; None when it is not simple enough.
+/// Unlike rules, a filter may name hidden fields only when `allow_hidden` (superusers): any
+/// other use of a hidden field is left to the SQL check, which rejects it.
+pub fn evaluate_filter(filter: &str, rec: &Record, auth: Option<&Record>, allow_hidden: bool) -> Option<bool> {
+    let expr = parse(filter).ok()?;
+    eval_expr(&expr, &Scope { rec, auth, hidden_ok: allow_hidden })
+}
+
+/// What an expression is evaluated against.
+struct Scope<'a> {
+    rec: &'a Record,
+    auth: Option<&'a Record>,
+    /// Whether hidden fields may be read.
+    hidden_ok: bool,
+}
+
+fn eval_expr(expr: &Expr, sc: &Scope) -> Option<bool> {
     match expr {
-        Expr::Compare(c) => compare(c, rec, auth),
+        Expr::Compare(c) => compare(c, sc),
         Expr::Group(items) => {
             // SQL precedence: OR of AND-chains
             let mut any = false;
             let mut chain = true;
             for (i, item) in items.iter().enumerate() {
-                let v = eval_expr(&item.expr, rec, auth)?;
+                let v = eval_expr(&item.expr, sc)?;
                 if i > 0 && item.join == Join::Or {
                     any |= chain;
                     chain = true;
@@ -72,9 +88,9 @@ impl Side {
 }
 
 /// A plain single-value field of the record whose stored value is what the SQL compares.
-fn field_side(c: &Collection, rec: &Record, name: &str) -> Option<Side> {
+fn field_side(c: &Collection, sc: &Scope, name: &str) -> Option<Side> {
     let f = c.field(name)?;
-    let simple = matches!(
+    let simple = (sc.hidden_ok || !f.hidden) && matches!(
         f.kind,
         FieldType::Text
             | FieldType::Email
@@ -87,7 +103,7 @@ fn field_side(c: &Collection, rec: &Record, name: &str) -> Option<Side> {
             | FieldType::Select
             | FieldType::Relation
     ) && !f.is_multiple();
-    simple.then(|| Side::column(to_sql(f, rec.get(name))))
+    simple.then(|| Side::column(to_sql(f, sc.rec.get(name))))
 }
 
 /// Auth values the request resolver binds from the auth record itself (the other fields are
@@ -123,8 +139,8 @@ fn auth_side(base: &Collection, auth: Option<&Record>, key: &str) -> Option<Side
     })
 }
 
-fn operand(op: &Operand, rec: &Record, auth: Option<&Record>) -> Option<Side> {
-    let c = &rec.collection;
+fn operand(op: &Operand, sc: &Scope) -> Option<Side> {
+    let c = &sc.rec.collection;
     match op {
         Operand::Text(s) => Some(Side::bound(Sql::Text(s.clone()))),
         Operand::Number(n) => Some(Side::bound(Sql::Real(*n))),
@@ -134,12 +150,12 @@ fn operand(op: &Operand, rec: &Record, auth: Option<&Record>) -> Option<Side> {
                 if key.is_empty() || key.contains(['.', ':']) {
                     return None;
                 }
-                return auth_side(c, auth, key);
+                return auth_side(c, sc.auth, key);
             }
             if name.starts_with('@') || name.contains(['.', ':']) {
                 return None;
             }
-            if let Some(side) = field_side(c, rec, name) {
+            if let Some(side) = field_side(c, sc, name) {
                 return Some(side);
             }
             if c.field(name).is_some() {
@@ -206,12 +222,12 @@ fn coalesce(v: Sql) -> Sql {
     }
 }
 
-fn compare(c: &Comparison, rec: &Record, auth: Option<&Record>) -> Option<bool> {
+fn compare(c: &Comparison, sc: &Scope) -> Option<bool> {
     if c.op.any {
         return None;
     }
-    let l = operand(&c.left, rec, auth)?;
-    let r = operand(&c.right, rec, auth)?;
+    let l = operand(&c.left, sc)?;
+    let r = operand(&c.right, sc)?;
     let ordered = |want: fn(Ordering) -> bool| -> bool {
         !matches!(l.value, Sql::Null) && !matches!(r.value, Sql::Null) && want(order(&l.value, &r.value))
     };

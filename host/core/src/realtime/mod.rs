@@ -7,6 +7,7 @@
 
 pub mod capture;
 pub mod dispatch;
+pub mod hook_client;
 pub mod memrule;
 
 use parking_lot::{Mutex, RwLock};
@@ -167,6 +168,8 @@ pub struct ClientState {
     /// [`auth_key`] of `auth`, kept with it so the fan-out groups clients without formatting.
     pub auth_key: Arc<str>,
     pub subscriptions: Vec<Arc<Subscription>>,
+    /// Values plugins keep on the client (`e.client.set(key, value)` in realtime hooks).
+    pub store: Map<String, Value>,
 }
 
 impl ClientState {

@@ -70,7 +70,7 @@ pub async fn download(ctx: Ctx, Path((collection, record_id, filename)): Path<(S
 
 /// Streams `len` bytes from `start` of a stored file, read on the blocking pool in 64 KiB
 /// chunks (a file is never loaded whole).
-fn stream_body(mut reader: Box<dyn ReadSeek>, start: u64, len: u64) -> Body {
+pub(crate) fn stream_body(mut reader: Box<dyn ReadSeek>, start: u64, len: u64) -> Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
     tokio::task::spawn_blocking(move || {
         if start > 0 {
@@ -101,7 +101,7 @@ fn stream_body(mut reader: Box<dyn ReadSeek>, start: u64, len: u64) -> Body {
     Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
 }
 
-fn with_headers(status: StatusCode, headers: HeaderMap, body: Body) -> Response {
+pub(crate) fn with_headers(status: StatusCode, headers: HeaderMap, body: Body) -> Response {
     let mut res = (status, body).into_response();
     res.headers_mut().extend(headers);
     // files are sandboxed by the CSP instead; PocketBase drops this header here

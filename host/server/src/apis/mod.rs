@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per endpoint family (thin: parse, call core, shape the response).
 
+pub mod backups;
 pub mod batch;
 pub mod collections;
 pub mod crons;

@@ -1,7 +1,7 @@
 //! `/api/realtime`: the SSE stream (`GET`) and the subscriptions of a client (`POST`).
 
 use axum::body::Body;
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
 use futures_util::stream;
@@ -17,6 +17,8 @@ use crate::http::context::Ctx;
 use crate::http::error::{HttpError, HttpResult};
 use crate::http::form::read_form;
 use crate::http::json::no_content;
+use crate::realtime_hooks::{self, MessageHook};
+use crate::request_hooks::Ended;
 
 /// Unregisters the client when its stream is dropped (disconnect, timeout, discard).
 struct Registration {
@@ -37,11 +39,52 @@ const MAX_BATCH: usize = 64;
 struct StreamState {
     reg: Registration,
     rx: mpsc::Receiver<Message>,
-    first: Option<bytes::Bytes>,
+    /// PB_CONNECT, sent first.
+    first: Option<Message>,
     idle: std::time::Duration,
     /// Ends the stream after `idle` without a message (re-armed once per written frame).
     idle_timer: std::pin::Pin<Box<tokio::time::Sleep>>,
     max_lifetime: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// `onRealtimeMessageSend` handlers, when there are any at connect time.
+    message_hook: Option<MessageHook>,
+}
+
+impl StreamState {
+    /// The next frame: PB_CONNECT, then up to [`MAX_BATCH`] queued messages; None ends the
+    /// stream (discarded client, timeouts, a message hook that threw).
+    async fn next_frame(&mut self) -> Option<bytes::Bytes> {
+        let client = self.reg.client.clone();
+        let first = match self.first.take() {
+            Some(m) => m,
+            None => tokio::select! {
+                biased;
+                _ = client.closed.notified() => None,
+                m = self.rx.recv() => m,
+                _ = self.idle_timer.as_mut() => None,
+                _ = self.max_lifetime.as_mut() => None,
+            }?,
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            let Ok(m) = self.rx.try_recv() else { break };
+            batch.push(m);
+        }
+        let mut buf = BytesMut::new();
+        for m in batch {
+            let m = match &self.message_hook {
+                None => m,
+                Some(hook) => match hook.run(&self.reg.broker, &client, m).await {
+                    Ok(Some(m)) => m,
+                    Ok(None) => continue,
+                    Err(()) => return None,
+                },
+            };
+            push_sse_event(&mut buf, &client.id, &m.name, &m.data);
+        }
+        let idle = self.idle;
+        self.idle_timer.as_mut().reset(Instant::now() + idle);
+        Some(buf.freeze())
+    }
 }
 
 /// Appends one SSE event as axum's `Event` renders it (`id: …\nevent: …\ndata: …\n\n`, a
@@ -70,41 +113,32 @@ pub async fn connect(ctx: Ctx) -> Response {
         let msg = if broker.is_shutting_down() { "The server is shutting down." } else { "Too many realtime clients." };
         return HttpError(ApiError::new(503, msg)).into_response();
     };
+    let reg = Registration { broker: broker.clone(), client: client.clone() };
+    let (mut idle, mut max_lifetime) = (broker.config.idle_timeout, broker.config.max_lifetime);
+    if let Some(host) = realtime_hooks::subscribed(&ctx, realtime_hooks::CONNECT) {
+        match realtime_hooks::connect(&ctx, &host, &broker, &client, idle, max_lifetime).await {
+            Ok((Ended::Next(_), timeouts)) => (idle, max_lifetime) = timeouts,
+            Ok((Ended::Answered(res), _)) => return res,
+            Ok((Ended::Stopped, _)) => return sse_headers(StatusCode::OK.into_response()),
+            Err(e) => return e.into_response(),
+        }
+    }
     tracing::debug!("realtime connection established: {}", client.id);
-    let mut connect = BytesMut::new();
-    push_sse_event(&mut connect, &client.id, "PB_CONNECT", &format!("{{\"clientId\":\"{}\"}}", client.id));
-    let idle = broker.config.idle_timeout;
+    let connect = Message { name: Arc::from("PB_CONNECT"), data: Arc::from(format!("{{\"clientId\":\"{}\"}}", client.id)) };
     let state = StreamState {
-        first: Some(connect.freeze()),
+        first: Some(connect),
         rx,
         idle,
         idle_timer: Box::pin(tokio::time::sleep(idle)),
-        max_lifetime: Box::pin(tokio::time::sleep(broker.config.max_lifetime)),
-        reg: Registration { broker, client },
+        max_lifetime: Box::pin(tokio::time::sleep(max_lifetime)),
+        message_hook: MessageHook::new(&ctx),
+        reg,
     };
-    let events = stream::unfold(state, |mut st| async move {
-        if let Some(first) = st.first.take() {
-            return Some((Ok::<_, Infallible>(first), st));
-        }
-        let client = st.reg.client.clone();
-        let first = tokio::select! {
-            biased;
-            _ = client.closed.notified() => None,
-            m = st.rx.recv() => m,
-            _ = st.idle_timer.as_mut() => None,
-            _ = st.max_lifetime.as_mut() => None,
-        }?;
-        let mut buf = BytesMut::new();
-        push_sse_event(&mut buf, &client.id, &first.name, &first.data);
-        for _ in 1..MAX_BATCH {
-            let Ok(m) = st.rx.try_recv() else { break };
-            push_sse_event(&mut buf, &client.id, &m.name, &m.data);
-        }
-        let idle = st.idle;
-        st.idle_timer.as_mut().reset(Instant::now() + idle);
-        Some((Ok(buf.freeze()), st))
-    });
-    let mut res = Body::from_stream(events).into_response();
+    let events = stream::unfold(state, |mut st| async move { st.next_frame().await.map(|frame| (Ok::<_, Infallible>(frame), st)) });
+    sse_headers(Body::from_stream(events).into_response())
+}
+
+fn sse_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -176,6 +210,9 @@ pub async fn subscribe(ctx: Ctx, body: Body) -> HttpResult {
                 return Err(ApiError::forbidden("The current and the previous request authorization don't match.").into());
             }
         }
+    }
+    if let Some(host) = realtime_hooks::subscribed(&ctx, realtime_hooks::SUBSCRIBE) {
+        return realtime_hooks::subscribe(&ctx, &host, &broker, &client, &subscriptions).await?.respond(|_| Ok(no_content()));
     }
     broker.set_subscriptions(&client, ctx.auth.clone(), &subscriptions);
     Ok(no_content())

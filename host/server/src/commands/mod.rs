@@ -1,4 +1,5 @@
 pub mod migrate;
+pub mod restart;
 pub mod serve;
 pub mod superuser;
 

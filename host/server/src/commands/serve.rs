@@ -1,5 +1,6 @@
 //! `pocketbun serve`: bootstrap, installer link, HTTP server with graceful shutdown.
 
+use axum::serve::ListenerExt;
 use pocketbun_core::auth::new_auth_token;
 use pocketbun_core::superusers::{self, INSTALLER_EMAIL};
 use pocketbun_core::util::{random_string, ALPHANUMERIC};
@@ -47,6 +48,11 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
             logs: pocketbun_core::logs::LogWriter::start(app.aux.clone()),
         };
         let listener = tokio::net::TcpListener::bind(&host).await.map_err(|e| format!("failed to listen on {host}: {e}"))?;
+        // Nagle would hold a realtime event back until the client ACKs the previous one
+        // (up to the peer's delayed-ACK timeout); Go's net/http disables it too.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         println!("{} Server started at {base_url}", chrono::Local::now().format("%Y/%m/%d %H:%M:%S"));
         println!("├─ REST API:  {base_url}/api/");
         println!("└─ Dashboard: {base_url}/_/");

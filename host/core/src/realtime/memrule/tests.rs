@@ -4,7 +4,7 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-use super::evaluate;
+use super::{evaluate, evaluate_filter};
 use crate::model::{Collection, CollectionType, Field, FieldType};
 use crate::record::rules::RequestInfo;
 use crate::record::service::{snapshot_matches, SnapshotExpr};
@@ -30,6 +30,9 @@ fn schema() -> Schema {
     notes.fields.push(field(FieldType::Relation, "owner", json!({"collectionId": "_pb_users_auth_", "maxSelect": 1})));
     notes.fields.push(field(FieldType::Select, "tags", json!({"maxSelect": 3, "values": ["a", "b"]})));
     notes.fields.push(field(FieldType::Json, "meta", json!({})));
+    let mut secret = field(FieldType::Text, "secret", json!({}));
+    secret.hidden = true;
+    notes.fields.push(secret);
     Schema::new(vec![users, notes], 1)
 }
 
@@ -89,7 +92,7 @@ fn simple_rules_agree_with_sql() {
     let (notes, users) = (schema.find("notes").unwrap(), schema.find("users").unwrap());
     let conn = Connection::open_in_memory().unwrap();
     let records = [
-        json!({"id": "n1", "title": "x", "views": 0, "published": true, "owner": "u1"}),
+        json!({"id": "n1", "title": "x", "views": 0, "published": true, "owner": "u1", "secret": "s"}),
         json!({"id": "n2", "title": "zebra", "views": 11, "published": false, "owner": ""}),
         json!({"id": "n3", "title": "", "views": 5, "published": false, "owner": "u2"}),
         json!({"id": "n4", "title": "10", "views": 10, "published": true, "owner": "u1"}),
@@ -120,4 +123,33 @@ fn other_rules_are_left_to_sql() {
     for rule in NOT_SIMPLE {
         assert_eq!(evaluate(rule, &rec, Some(&auth)), None, "{rule}");
     }
+}
+
+/// Realtime `options.filter`: decided in memory exactly as the SQL filter check decides it,
+/// hidden fields only for superusers (otherwise left to SQL, which rejects them).
+#[test]
+fn simple_filters_agree_with_sql() {
+    let schema = schema();
+    let (notes, users) = (schema.find("notes").unwrap(), schema.find("users").unwrap());
+    let conn = Connection::open_in_memory().unwrap();
+    let auth = Some(record(&users, json!({"id": "u1", "name": "x", "verified": true, "email": "x", "emailVisibility": false})));
+    let hidden = ["secret = \"s\"", "secret != \"\" && views >= 0"];
+    for values in [json!({"id": "n1", "title": "x", "views": 0, "published": true, "owner": "u1", "secret": "s"}), json!({"id": "n2", "title": "", "views": 7})] {
+        let rec = record(&notes, values.clone());
+        let req = RequestInfo { auth: auth.clone(), method: "GET".into(), context: "realtime".into(), ..Default::default() };
+        for allow_hidden in [false, true] {
+            for filter in SIMPLE.iter().filter(|r| !r.is_empty()).chain(hidden.iter()) {
+                let sql = snapshot_matches(&conn, &schema, &rec, &req, filter, SnapshotExpr::Filter { allow_hidden });
+                let mem = evaluate_filter(filter, &rec, auth.as_ref(), allow_hidden);
+                if hidden.contains(filter) && !allow_hidden {
+                    assert_eq!(mem, None, "{filter}: hidden fields are left to SQL");
+                    assert!(sql.is_err(), "{filter}: SQL rejects hidden fields for non-superusers");
+                    continue;
+                }
+                let sql = sql.unwrap_or_else(|e| panic!("{filter}: {e}"));
+                assert_eq!(mem, Some(sql), "filter {filter:?} on {values} (allow_hidden {allow_hidden})");
+            }
+        }
+    }
+    assert_eq!(evaluate_filter(&"views > 1 && ".repeat(1000), &record(&notes, json!({"id": "n"})), None, true), None, "too long");
 }
