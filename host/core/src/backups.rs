@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::files::backend::S3Config;
 use crate::files::local::LocalStorage;
 use crate::files::{FileMeta, FileSource, FileStorage};
+use crate::hooks::{self, HookAction};
 use crate::{ApiError, ApiResult, App};
 
 pub const BACKUPS_DIR: &str = "backups";
@@ -24,7 +25,7 @@ pub const BACKUPS_DIR: &str = "backups";
 pub const TEMP_DIR: &str = ".pb_temp_to_delete";
 /// pb_data entries never put into a backup.
 const EXCLUDED_FROM_BACKUP: [&str; 5] = [BACKUPS_DIR, TEMP_DIR, ".notify", ".autocert_cache", "lost+found"];
-/// pb_data entries a restore leaves in place.
+/// pb_data entries a restore leaves in place (the backups and the temp dir always stay).
 const KEPT_ON_RESTORE: [&str; 4] = [BACKUPS_DIR, TEMP_DIR, ".autocert_cache", "lost+found"];
 
 /// The backup or restore in progress (PocketBase's `@activeBackup` store key): one at a time.
@@ -106,10 +107,34 @@ pub fn clean_temp(data_dir: &Path) {
     let _ = fs::remove_dir_all(data_dir.join(TEMP_DIR));
 }
 
-/// Creates backup `name` (generated when empty). Errors are PocketBase's wording.
-pub async fn create(app: &App, name: &str) -> ApiResult<String> {
-    let name = if name.is_empty() { generate_name(app, "pb_backup_") } else { name.to_string() };
-    let _active = app.active_backup.start(&name).ok_or_else(|| ApiError::bad_request("Try again later - another backup/restore process has already been started"))?;
+/// Creates backup `name` (generated when empty) inside the `onBackupCreate` hooks (`e.name`,
+/// `e.exclude`: handlers may change both). Errors are PocketBase's wording.
+pub async fn create(app: &Arc<App>, name: &str) -> ApiResult<String> {
+    let _active = app.active_backup.start(name).ok_or_else(|| ApiError::bad_request("Try again later - another backup/restore process has already been started"))?;
+    let event = || json!({"name": name, "exclude": EXCLUDED_FROM_BACKUP});
+    let a = app.clone();
+    let action: HookAction = Box::new(move |ev| {
+        Box::pin(async move {
+            let requested = ev["name"].as_str().unwrap_or_default();
+            let name = if requested.is_empty() { generate_name(&a, "pb_backup_") } else { requested.to_string() };
+            let exclude: Vec<String> = ev["exclude"].as_array().map(|x| x.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+            write_backup(&a, &name, exclude).await?;
+            let mut ev = ev;
+            ev["name"] = Value::String(name);
+            Ok(ev)
+        })
+    });
+    let ev = match app.hooks.subscribed(&[CREATE_HOOK], &[]) {
+        Some(d) => hooks::around(&d, CREATE_HOOK, &[], event, action).await?,
+        None => action(event()).await?,
+    };
+    Ok(ev["name"].as_str().unwrap_or_default().to_string())
+}
+
+pub const CREATE_HOOK: &str = "backup-create";
+pub const RESTORE_HOOK: &str = "backup-restore";
+
+async fn write_backup(app: &App, name: &str, exclude: Vec<String>) -> ApiResult<()> {
     let fail = |e: String| {
         tracing::error!("backup {name}: {e}");
         ApiError::bad_request("Failed to create backup.")
@@ -122,7 +147,7 @@ pub async fn create(app: &App, name: &str) -> ApiResult<String> {
     app.data
         .write(move |conn| {
             let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
-            archive(&data_dir, file).map_err(|e| {
+            archive(&data_dir, file, &exclude).map_err(|e| {
                 tracing::error!("backup archive: {e}");
                 ApiError::bad_request("Failed to create backup.")
             })
@@ -130,14 +155,13 @@ pub async fn create(app: &App, name: &str) -> ApiResult<String> {
         .await?;
     let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let source = FileSource::Temp { path: Arc::new(path), size };
-    let meta = FileMeta { content_type: "application/zip".into(), original_name: name.clone() };
+    let meta = FileMeta { content_type: "application/zip".into(), original_name: name.to_string() };
     let store = storage(app).map_err(|e| fail(e.to_string()))?;
-    let key = name.clone();
+    let key = name.to_string();
     tokio::task::spawn_blocking(move || store.upload(&key, &source, &meta))
         .await
         .map_err(|e| fail(e.to_string()))?
-        .map_err(|e| fail(e.to_string()))?;
-    Ok(name)
+        .map_err(|e| fail(e.to_string()))
 }
 
 /// Name prefix of the scheduled backups (only these are rotated).
@@ -145,7 +169,7 @@ pub const AUTO_PREFIX: &str = "@auto_pb_backup_";
 
 /// The `backups.cron` job: a new `@auto_pb_backup_…` backup, then the oldest automatic ones
 /// beyond `backups.cronMaxKeep` are deleted.
-pub async fn auto_backup(app: &App) -> ApiResult<()> {
+pub async fn auto_backup(app: &Arc<App>) -> ApiResult<()> {
     let name = generate_name(app, AUTO_PREFIX);
     create(app, &name).await?;
     let keep = app.settings()["backups"]["cronMaxKeep"].as_u64().unwrap_or(3).max(1) as usize;
@@ -163,8 +187,8 @@ pub async fn auto_backup(app: &App) -> ApiResult<()> {
     .map_err(|e| ApiError::internal(format!("failed to rotate the automatic backups: {e}")))
 }
 
-/// Zips `data_dir` (minus [`EXCLUDED_FROM_BACKUP`]) into `out`.
-fn archive(data_dir: &Path, out: fs::File) -> io::Result<()> {
+/// Zips `data_dir` (minus the top-level entries in `exclude`) into `out`.
+fn archive(data_dir: &Path, out: fs::File, exclude: &[String]) -> io::Result<()> {
     let mut zip = zip::ZipWriter::new(io::BufWriter::new(out));
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
     let mut stack = vec![PathBuf::new()];
@@ -173,7 +197,7 @@ fn archive(data_dir: &Path, out: fs::File) -> io::Result<()> {
         entries.sort_by_key(|e| e.file_name());
         for entry in entries.into_iter().rev() {
             let name = entry.file_name();
-            if rel.as_os_str().is_empty() && EXCLUDED_FROM_BACKUP.iter().any(|x| name == *x) {
+            if rel.as_os_str().is_empty() && exclude.iter().any(|x| name == x.as_str()) {
                 continue;
             }
             let child = rel.join(&name);
@@ -191,11 +215,32 @@ fn archive(data_dir: &Path, out: fs::File) -> io::Result<()> {
     zip.finish().map_err(io::Error::other)?.flush()
 }
 
-/// Restores backup `name` into pb_data and restarts the process (`restart` runs once the
-/// data is in place; it does not return when it succeeds). On failure the old data is put
-/// back.
-pub fn restore(app: &App, name: &str, restart: impl FnOnce() -> io::Error) -> Result<(), String> {
-    let _active = app.active_backup.start(name).ok_or("try again later - another backup/restore operation has already been started")?;
+/// Restores backup `name` inside the `onBackupRestore` hooks (`e.name`, `e.exclude` = the
+/// pb_data entries left in place) and restarts the process (`restart` runs once the data is
+/// in place; it does not return when it succeeds). On failure the old data is put back.
+pub async fn restore(app: &Arc<App>, name: &str, restart: fn() -> io::Error) -> ApiResult<()> {
+    let _active = app.active_backup.start(name).ok_or_else(|| ApiError::bad_request("try again later - another backup/restore operation has already been started"))?;
+    let event = || json!({"name": name, "exclude": KEPT_ON_RESTORE});
+    let a = app.clone();
+    let action: HookAction = Box::new(move |ev| {
+        Box::pin(async move {
+            let name = ev["name"].as_str().unwrap_or_default().to_string();
+            let keep: Vec<String> = ev["exclude"].as_array().map(|x| x.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+            tokio::task::spawn_blocking(move || swap_in_backup(&a, &name, &keep, restart))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .map_err(ApiError::internal)?;
+            Ok(ev)
+        })
+    });
+    match app.hooks.subscribed(&[RESTORE_HOOK], &[]) {
+        Some(d) => hooks::around(&d, RESTORE_HOOK, &[], event, action).await.map(|_| ()),
+        None => action(event()).await.map(|_| ()),
+    }
+}
+
+fn swap_in_backup(app: &App, name: &str, keep: &[String], restart: fn() -> io::Error) -> Result<(), String> {
+    let keep: Vec<&str> = keep.iter().map(String::as_str).chain([BACKUPS_DIR, TEMP_DIR]).collect();
     let data_dir = app.opts.data_dir.clone();
     let temp = temp_dir(app).map_err(|e| e.to_string())?;
     let store = storage(app).map_err(|e| e.to_string())?;
@@ -213,10 +258,10 @@ pub fn restore(app: &App, name: &str, restart: impl FnOnce() -> io::Error) -> Re
     }
     let old = temp.join(format!("old_pb_data_{}", crate::util::random_string(8, crate::util::LOWER_ALPHANUMERIC)));
     fs::create_dir_all(&old).map_err(|e| e.to_string())?;
-    let moved = move_entries(&data_dir, &old, &KEPT_ON_RESTORE).and_then(|_| move_entries(&extracted, &data_dir, &[]));
+    let moved = move_entries(&data_dir, &old, &keep).and_then(|_| move_entries(&extracted, &data_dir, &[]));
     if let Err(e) = moved {
         // put the old data back
-        let _ = move_entries(&data_dir, &extracted, &KEPT_ON_RESTORE);
+        let _ = move_entries(&data_dir, &extracted, &keep);
         let _ = move_entries(&old, &data_dir, &[]);
         return Err(format!("failed to move the restored data in place: {e}"));
     }
@@ -258,7 +303,7 @@ mod tests {
             fs::write(path, body).unwrap();
         }
         let out = tempfile::NamedTempFile::new().unwrap();
-        archive(dir.path(), out.reopen().unwrap()).unwrap();
+        archive(dir.path(), out.reopen().unwrap(), &EXCLUDED_FROM_BACKUP.map(String::from)).unwrap();
         let z = zip::ZipArchive::new(fs::File::open(out.path()).unwrap()).unwrap();
         let mut names: Vec<_> = z.file_names().map(str::to_string).collect();
         names.sort();

@@ -67,7 +67,7 @@ pub fn list(app: &App) -> Vec<(String, String)> {
 pub const AUTO_BACKUP_JOB: &str = "__pbAutoBackup__";
 
 /// Runs a job now; Ok(false) when no job has that id.
-pub async fn run(app: &App, id: &str) -> ApiResult<bool> {
+pub async fn run(app: &Arc<App>, id: &str) -> ApiResult<bool> {
     let extension = app.crons.0.read().iter().find(|j| j.id == id).map(|j| j.runner.clone());
     if let Some(runner) = extension {
         runner.run(id).await?;

@@ -35,6 +35,7 @@ pub const FIRED_HOOKS: &[&str] = &[
     "collection-delete-request", "collections-import-request",
     "settings-list-request", "settings-update-request", "settings-reload",
     "realtime-connect-request", "realtime-subscribe-request", "realtime-message-send",
+    "backup-create", "backup-restore",
 ];
 
 #[derive(Debug, Clone, Default)]

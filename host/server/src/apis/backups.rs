@@ -158,11 +158,8 @@ pub async fn restore(ctx: Ctx, Path(key): Path<String>) -> HttpResult {
     tokio::spawn(async move {
         // give the response time to be written before the restart
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        let result = tokio::task::spawn_blocking(move || backups::restore(&app, &key, crate::commands::restart::exec_self)).await;
-        match result {
-            Ok(Err(e)) => tracing::error!("failed to restore backup: {e}"),
-            Err(e) => tracing::error!("failed to restore backup: {e}"),
-            Ok(Ok(())) => {}
+        if let Err(e) = backups::restore(&app, &key, crate::commands::restart::exec_self).await {
+            tracing::error!("failed to restore backup {key}: {}", e.message);
         }
     });
     Ok(no_content())
