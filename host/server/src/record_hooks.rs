@@ -38,7 +38,7 @@ pub fn subscribed(ctx: &Ctx, name: &str, c: &Collection) -> Option<Arc<PluginHos
 }
 
 /// How a request hook chain ended.
-enum Ended {
+pub(crate) enum Ended {
     /// A handler wrote the response itself.
     Answered(Response),
     /// The chain ran through `e.next()`: the event as it came back.
@@ -48,7 +48,7 @@ enum Ended {
     Stopped,
 }
 
-fn core_err(e: ApiError) -> CoreError {
+pub(crate) fn core_err(e: ApiError) -> CoreError {
     CoreError { status: e.status, message: e.message, data: e.data }
 }
 
@@ -56,7 +56,7 @@ fn identity() -> DefaultAction {
     Box::new(|ev| Box::pin(async move { Ok(ev) }))
 }
 
-async fn run(ctx: &Ctx, host: &PluginHost, name: &str, c: &Collection, path: String, body: &Map<String, Value>, mut event: Map<String, Value>, default: DefaultAction) -> Result<Ended, HttpError> {
+pub(crate) async fn run(ctx: &Ctx, host: &PluginHost, name: &str, c: &Collection, path: String, body: &Map<String, Value>, mut event: Map<String, Value>, default: DefaultAction) -> Result<Ended, HttpError> {
     event.insert("collection".into(), c.to_api_json());
     event.insert("request".into(), request_event(ctx, path, body));
     let outcome = host.run_hook(name, &[&c.id, &c.name], Value::Object(event), default).await.map_err(|e| HttpError(api_error(e)))?;
