@@ -330,6 +330,43 @@
     return { address: String(a.address || ""), name: String(a.name || "") };
   }
 
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+  function base64(bytes) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+      out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
+      out += i + 1 < bytes.length ? B64[(n >> 6) & 63] : "=";
+      out += i + 2 < bytes.length ? B64[n & 63] : "=";
+    }
+    return out;
+  }
+
+  function utf8(text) {
+    const bytes = [];
+    for (const ch of String(text)) {
+      const c = ch.codePointAt(0);
+      if (c < 0x80) bytes.push(c);
+      else if (c < 0x800) bytes.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+      else if (c < 0x10000) bytes.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      else bytes.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+    return bytes;
+  }
+
+  // Attachments travel to the host as base64: strings are sent as their UTF-8 text, byte
+  // arrays (Array, Uint8Array, ArrayBuffer) as they are.
+  function attachmentsOut(map) {
+    const out = {};
+    for (const [name, v] of Object.entries(map || {})) {
+      if (v instanceof ArrayBuffer) out[name] = base64(new Uint8Array(v));
+      else if (Array.isArray(v) || ArrayBuffer.isView(v)) out[name] = base64(v);
+      else out[name] = base64(utf8(v));
+    }
+    return out;
+  }
+
   function mailClient() {
     return {
       send(message) {
@@ -343,8 +380,8 @@
           html: String(m.html || ""),
           text: String(m.text || ""),
           headers: m.headers || {},
-          attachments: m.attachments || {},
-          inlineAttachments: m.inlineAttachments || {},
+          attachments: attachmentsOut(m.attachments),
+          inlineAttachments: attachmentsOut(m.inlineAttachments),
         };
         dao(host.mailSend, JSON.stringify(payload));
       },

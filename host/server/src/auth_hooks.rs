@@ -26,6 +26,7 @@ use crate::record_hooks::{self, core_err, Ended};
 pub const AUTH_WITH_PASSWORD: &str = "record-auth-with-password-request";
 pub const AUTH_REFRESH: &str = "record-auth-refresh-request";
 pub const AUTH_WITH_OTP: &str = "record-auth-with-otp-request";
+pub const AUTH_WITH_OAUTH2: &str = "record-auth-with-oauth2-request";
 pub const REQUEST_OTP: &str = "record-request-otp-request";
 pub const REQUEST_PASSWORD_RESET: &str = "record-request-password-reset-request";
 pub const CONFIRM_PASSWORD_RESET: &str = "record-confirm-password-reset-request";

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { adminClient, client, expectHttpError, expectSdkError, http } from '../lib/client.mjs';
 import { pocketbaseBin, pocketbunBin, startServer } from '../lib/server.mjs';
+import { expectedUser, startOAuth2Mock } from '../lib/oauth2-mock.mjs';
 import { startSmtpSink } from '../lib/smtp-sink.mjs';
 
 const APP_URL = 'http://app.test';
@@ -35,6 +36,12 @@ onRecordAuthRefreshRequest((e) => {
   if (e.requestInfo().headers["x_answer"] === "1") return e.json(200, { answered: e.record.id });
   e.next();
 }, "users");
+
+onRecordAuthWithOAuth2Request((e) => {
+  $app.store().set("oauth2", [e.providerName, e.oAuth2User.email, e.isNewRecord, e.record ? "record" : "none", e.createData.note].join(":"));
+  e.createData = { note: "from hook" };
+  e.next();
+}, "oa");
 
 onRecordRequestOTPRequest((e) => {
   $app.store().set("otpReq", e.record ? e.record.getString("email") : "none");
@@ -141,6 +148,7 @@ function hooksSuite(label, bin) {
 
     before(async () => {
       ctx.sink = await startSmtpSink();
+      ctx.oauth2 = await startOAuth2Mock();
       ctx.server = await startServer({ bin, hooks: { 'main.pb.js': HOOKS } });
       ctx.url = ctx.server.url;
       const admin = await adminClient(ctx.url);
@@ -150,6 +158,10 @@ function hooksSuite(label, bin) {
         smtp: { enabled: true, host: '127.0.0.1', port: ctx.sink.port, tls: false },
       });
       await admin.collections.update('users', { otp: { enabled: true, length: 6 } });
+      await admin.collections.create({
+        name: 'oa', type: 'auth', createRule: '', fields: [{ name: 'note', type: 'text' }],
+        passwordAuth: { enabled: true }, oauth2: { enabled: true, providers: [ctx.oauth2.providerConfig('github')] },
+      });
       await admin.collections.create({
         name: 'members', type: 'auth', authRule: '', passwordAuth: { enabled: true, identityFields: ['email'] },
         fields: [{ name: 'password', type: 'password', required: true, min: 8 }],
@@ -166,6 +178,7 @@ function hooksSuite(label, bin) {
     after(async () => {
       await ctx.server?.stop();
       await ctx.sink?.close();
+      await ctx.oauth2?.close();
     });
 
     it('onRecordAuthWithPasswordRequest: event fields, e.password changed before e.next(), order, throw, tags', async () => {
@@ -179,6 +192,17 @@ function hooksSuite(label, bin) {
       // not for the members collection
       await expectSdkError(client(ctx.url).collection('members').authWithPassword('member@example.com', 'open-sesame'), 400, 'Failed to authenticate.');
       assert.equal((await client(ctx.url).collection('members').authWithPassword('member@example.com', 'alice-pass-1')).record.email, 'member@example.com');
+    });
+
+    it('onRecordAuthWithOAuth2Request: provider, OAuth2 user, isNewRecord; e.createData changed before e.next()', async () => {
+      const person = { id: '7001', name: 'Octo', username: 'octo', email: 'octo@example.com', verified: true, avatar: 'https://a.test/o.png' };
+      const code = ctx.oauth2.code('github', person);
+      const auth = await client(ctx.url).collection('oa').authWithOAuth2Code('github', code, 'v'.repeat(43), 'https://app.test/cb', { note: 'from client' });
+      assert.equal(auth.meta.isNew, true);
+      assert.equal(auth.record.note, 'from hook');
+      assert.equal(await stored('oauth2'), `github:${expectedUser('github', person).email}:true:none:from client`);
+      // stored as the hook left it
+      assert.equal((await ctx.admin.collection('oa').getOne(auth.record.id)).note, 'from hook');
     });
 
     it('onRecordAuthRefreshRequest: e.record, answering without e.next()', async () => {
