@@ -214,6 +214,25 @@ impl PluginCore for CoreBridge {
         })
     }
 
+    fn send_record_email(&self, kind: String, args: Value) -> BoxFuture<CoreResult<()>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            let s = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+            let c = app_api::collection(&app, &s("collection")).map_err(core_err)?;
+            let rec = app_api::find_by_id(&db, c, s("id")).await.map_err(core_err)?;
+            use pocketbun_core::mail::record_emails as emails;
+            let sent = match kind.as_str() {
+                "verification" => emails::send_verification(&app, &rec).await,
+                "password-reset" => emails::send_password_reset(&app, &rec).await,
+                "email-change" => emails::send_email_change(&app, &rec, &s("newEmail")).await,
+                "otp" => emails::send_otp(&app, &rec, &s("otpId"), &s("password")).await.map(|_| ()),
+                "auth-alert" => emails::send_auth_alert(&app, &rec, &s("info")).await,
+                other => return Err(CoreError::new(400, format!("unknown record email {other:?}"))),
+            };
+            sent.map_err(|e| CoreError::new(400, e))
+        })
+    }
+
     fn http_send(&self, req: OutboundRequest) -> BoxFuture<CoreResult<OutboundResponse>> {
         Box::pin(async move {
             let req = outbound_http::Request { method: req.method, url: req.url, headers: req.headers, body: req.body, timeout: req.timeout };

@@ -120,6 +120,16 @@ routerAdd("POST", "/t/mail", (e) => {
   return e.json(200, { sent: true });
 });
 
+routerAdd("POST", "/t/mails/{email}", (e) => {
+  const rec = $app.findAuthRecordByEmail("users", e.request.pathValue("email"));
+  $mails.sendRecordVerification($app, rec);
+  $mails.sendRecordPasswordReset($app, rec);
+  $mails.sendRecordChangeEmail($app, rec, "next@example.com");
+  $mails.sendRecordOTP($app, rec, "otpid123456789", "987654");
+  $mails.sendRecordAuthAlert($app, rec, "127.0.0.1 test-agent");
+  return e.json(200, { ok: true });
+});
+
 routerAdd("GET", "/t/store/{key}", (e) => e.json(200, { value: $app.store().get(e.request.pathValue("key")) }));
 
 onFileTokenRequest((e) => {
@@ -275,6 +285,22 @@ function hooksSuite(label, bin) {
       assert.equal(await pb.collection('users').confirmEmailChange(link(msg, 'confirm-email-change'), 'new-pass-123'), true);
       assert.equal(await stored('emailChange'), 'alice@example.com->alice.fixed@example.com');
       assert.equal((await ctx.admin.collection('users').getOne(ctx.alice.id)).email, 'alice.fixed@example.com');
+    });
+
+    it('$mails helpers send the record emails through the mailer hooks', async () => {
+      const res = await http(ctx.url, 'POST', '/t/mails/noverify@example.com');
+      assert.equal(res.status, 200, res.text);
+      const to = (addr, subject) => mail((m) => m.envelopeTo.includes(addr) && m.subject === subject);
+      const verify = await to('noverify@example.com', 'Verify noverify@example.com [sent]');
+      assert.ok(link(verify, 'confirm-verification'));
+      const reset = await to('noverify@example.com', 'Reset for Alice (token) [sent]');
+      assert.ok(link(reset, 'confirm-password-reset'));
+      const change = await to('next@example.com', 'Change to next@example.com [sent]');
+      assert.ok(link(change, 'confirm-email-change'));
+      const otp = await to('noverify@example.com', 'Code 987654 [sent]');
+      assert.match(otp.html, /987654/);
+      const alert = await to('noverify@example.com', 'Login from a new location [sent]');
+      assert.match(alert.html, /127\.0\.0\.1 test-agent/);
     });
 
     it('onFileDownloadRequest changes servedName or throws; onFileTokenRequest; tags', async () => {
