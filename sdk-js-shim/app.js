@@ -367,6 +367,10 @@
     return out;
   }
 
+  // (shared with later shim files, e.g. filesystem.js)
+  global.__pbi.base64 = base64;
+  global.__pbi.utf8 = utf8;
+
   function mailClient() {
     return {
       send(message) {

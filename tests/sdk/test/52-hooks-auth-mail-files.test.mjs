@@ -130,6 +130,17 @@ routerAdd("POST", "/t/mails/{email}", (e) => {
   return e.json(200, { ok: true });
 });
 
+routerAdd("POST", "/t/fs", (e) => {
+  const b = e.requestInfo().body;
+  const rec = new Record($app.findCollectionByNameOrId("docs"));
+  const file = b.url
+    ? $filesystem.fileFromURL(b.url)
+    : $filesystem.fileFromBytes(Array.from("made in a hook").map((ch) => ch.charCodeAt(0)), "hook.txt");
+  rec.set("doc", file);
+  $app.save(rec);
+  return e.json(200, { id: rec.id, doc: rec.getString("doc") });
+});
+
 routerAdd("GET", "/t/store/{key}", (e) => e.json(200, { value: $app.store().get(e.request.pathValue("key")) }));
 
 onFileTokenRequest((e) => {
@@ -321,6 +332,17 @@ function hooksSuite(label, bin) {
       const picRes = await http(ctx.url, 'GET', `/api/files/pics/${pic.id}/${pic.doc}`);
       assert.equal(picRes.status, 200);
       assert.match(picRes.headers.get('content-disposition'), new RegExp(`filename="?${pic.doc}`));
+
+      // $filesystem: a file from bytes, and one copied from a URL, stored by $app.save
+      const made = await http(ctx.url, 'POST', '/t/fs', { json: {} });
+      assert.equal(made.status, 200, made.text);
+      assert.match(made.body.doc, /^hook_[a-z0-9]{10}\.txt$/);
+      assert.equal((await http(ctx.url, 'GET', `/api/files/docs/${made.body.id}/${made.body.doc}`)).text, 'made in a hook');
+      const copied = await http(ctx.url, 'POST', '/t/fs', { json: { url: `${ctx.url}/api/files/pics/${pic.id}/${pic.doc}` } });
+      assert.equal(copied.status, 200, copied.text);
+      assert.match(copied.body.doc, new RegExp(`^${pic.doc.replace(".txt", "")}_[a-z0-9]{10}\\.txt$`));
+      assert.equal((await http(ctx.url, 'GET', `/api/files/pics/${pic.id}/${pic.doc}`)).text, 'file body');
+      expectHttpError(await http(ctx.url, 'GET', `/api/files/docs/${copied.body.id}/${copied.body.doc}`), 403, 'Hidden file.');
 
       const pb = client(ctx.url);
       await pb.collection('users').authWithPassword('alice.fixed@example.com', 'new-pass-123');
