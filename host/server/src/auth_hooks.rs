@@ -1,5 +1,6 @@
-//! PocketBase's per-method auth request hooks (and the file hooks, which work alike) (`onRecordAuthWithPasswordRequest`,
-//! `onRecordRequestOTPRequest`, `onRecordConfirmVerificationRequest`, ...).
+//! PocketBase's per-method auth request hooks (`onRecordAuthWithPasswordRequest`,
+//! `onRecordRequestOTPRequest`, `onRecordConfirmVerificationRequest`, ...); the file hooks
+//! (apis/files.rs) use the same wrapper.
 //!
 //! As in PocketBase, each hook fires after the endpoint validated its form and found the
 //! record, and wraps the endpoint's action (for sign-ins, that includes the common auth
@@ -48,27 +49,33 @@ impl Flow {
     }
 }
 
-/// One endpoint's hook: its name, the collection (the tags) and the auth endpoint's path
-/// tail (`auth-with-password`) for `e.request`.
-pub struct AuthHook<'a> {
+/// One endpoint's hook: its name and the collection (the tags).
+pub struct RequestHook<'a> {
     pub name: &'static str,
     pub collection: &'a Arc<Collection>,
-    pub action: &'static str,
 }
 
-/// `around_path` for the auth endpoints `/api/collections/{c}/{action}`.
-pub async fn around_auth<F, Fut>(ctx: &Ctx, hook: AuthHook<'_>, body: &Map<String, Value>, record: Option<Record>, fields: Map<String, Value>, act: F) -> HttpResult
+/// `around` for the auth endpoint `/api/collections/{c}/{action}`.
+pub async fn around_auth<F, Fut>(
+    ctx: &Ctx,
+    hook: RequestHook<'_>,
+    action: &str,
+    body: &Map<String, Value>,
+    record: Option<Record>,
+    fields: Map<String, Value>,
+    act: F,
+) -> HttpResult
 where
     F: FnOnce(Flow) -> Fut + Send + 'static,
     Fut: Future<Output = HttpResult> + Send + 'static,
 {
-    let path = format!("/api/collections/{}/{}", hook.collection.name, hook.action);
+    let path = format!("/api/collections/{}/{action}", hook.collection.name);
     around(ctx, hook, &path, body, record, fields, act).await
 }
 
 /// Runs `act` inside the hook (directly when nobody subscribed). `fields` are the event's
 /// keys besides `record`, `collection` and the request (of `path`).
-pub async fn around<F, Fut>(ctx: &Ctx, hook: AuthHook<'_>, path: &str, body: &Map<String, Value>, record: Option<Record>, fields: Map<String, Value>, act: F) -> HttpResult
+pub async fn around<F, Fut>(ctx: &Ctx, hook: RequestHook<'_>, path: &str, body: &Map<String, Value>, record: Option<Record>, fields: Map<String, Value>, act: F) -> HttpResult
 where
     F: FnOnce(Flow) -> Fut + Send + 'static,
     Fut: Future<Output = HttpResult> + Send + 'static,

@@ -16,7 +16,7 @@ const TOKEN_HOOK: &str = "file-token-request";
 
 use serde_json::{json, Map, Value};
 
-use crate::auth_hooks::{around, AuthHook};
+use crate::auth_hooks::{around, RequestHook};
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 
@@ -29,7 +29,7 @@ pub async fn token(ctx: Ctx) -> HttpResult {
     let mut event = Map::new();
     event.insert("token".into(), json!(new_file_token(&auth)));
     let c = auth.collection.clone();
-    let hook = AuthHook { name: TOKEN_HOOK, collection: &c, action: "" };
+    let hook = RequestHook { name: TOKEN_HOOK, collection: &c };
     around(&ctx, hook, "/api/files/token", &Map::new(), Some(auth), event, move |flow| async move {
         Ok(crate::http::json::json_ok(json!({ "token": flow.str("token") })))
     })
@@ -47,7 +47,7 @@ pub async fn download(ctx: Ctx, Path((collection, record_id, filename)): Path<(S
     event.insert("servedPath".into(), json!(dl.key));
     event.insert("servedName".into(), json!(dl.name));
     event.insert("thumbError".into(), dl.thumb_error.as_ref().map(|e| json!(e)).unwrap_or(Value::Null));
-    let hook = AuthHook { name: DOWNLOAD_HOOK, collection: &c, action: "" };
+    let hook = RequestHook { name: DOWNLOAD_HOOK, collection: &c };
     let path = format!("/api/files/{collection}/{record_id}/{filename}");
     let record = Some(dl.record.clone());
     let ctx2 = ctx.clone();

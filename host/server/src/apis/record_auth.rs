@@ -157,9 +157,9 @@ pub async fn auth_refresh(ctx: Ctx, Path(coll): Path<String>) -> HttpResult {
     let c = any_collection(&ctx, &coll)?;
     let rec = require_same_collection_auth(&ctx, &c)?;
     let c = auth_collection(&ctx, &coll)?;
-    let hook = crate::auth_hooks::AuthHook { name: crate::auth_hooks::AUTH_REFRESH, collection: &c, action: "auth-refresh" };
+    let hook = crate::auth_hooks::RequestHook { name: crate::auth_hooks::AUTH_REFRESH, collection: &c };
     let ctx2 = ctx.clone();
-    crate::auth_hooks::around_auth(&ctx, hook, &Map::new(), Some(rec), Map::new(), move |flow| async move {
+    crate::auth_hooks::around_auth(&ctx, hook, "auth-refresh", &Map::new(), Some(rec), Map::new(), move |flow| async move {
         let rec = flow.record.ok_or_else(|| ApiError::not_found("Missing auth record context."))?;
         refreshed_auth_response(&ctx2, rec).await
     })

@@ -7,7 +7,7 @@ use pocketbun_core::auth::email_flows as flows;
 use serde_json::{json, Map, Value};
 
 use super::record_auth::{any_collection, auth_collection, form_str, read_text_form, require_same_collection_auth};
-use crate::auth_hooks::{self as hooks, AuthHook};
+use crate::auth_hooks::{self as hooks, RequestHook};
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 use crate::http::json::no_content;
@@ -23,9 +23,9 @@ pub async fn request_verification(ctx: Ctx, Path(coll): Path<String>, body: Body
     }
     let input = read_text_form(&ctx, body, &["email"]).await?;
     let Some(rec) = flows::verification_target(&ctx.app, &c, &form_str(&input, "email")).await? else { return Ok(no_content()) };
-    let hook = AuthHook { name: hooks::REQUEST_VERIFICATION, collection: &c, action: "request-verification" };
+    let hook = RequestHook { name: hooks::REQUEST_VERIFICATION, collection: &c };
     let app = ctx.app.clone();
-    hooks::around_auth(&ctx, hook, &input, Some(rec), Map::new(), move |flow| async move {
+    hooks::around_auth(&ctx, hook, "request-verification", &input, Some(rec), Map::new(), move |flow| async move {
         if let Some(rec) = flow.record {
             flows::send_verification(&app, rec);
         }
@@ -42,9 +42,9 @@ pub async fn confirm_verification(ctx: Ctx, Path(coll): Path<String>, body: Body
     let input = read_text_form(&ctx, body, &["token"]).await?;
     let rec = flows::verification_token_record(&ctx.app, &c, &form_str(&input, "token")).await?;
     let was_verified = rec.get("verified").as_bool() == Some(true);
-    let hook = AuthHook { name: hooks::CONFIRM_VERIFICATION, collection: &c, action: "confirm-verification" };
+    let hook = RequestHook { name: hooks::CONFIRM_VERIFICATION, collection: &c };
     let app = ctx.app.clone();
-    hooks::around_auth(&ctx, hook, &input, Some(rec), Map::new(), move |flow| async move {
+    hooks::around_auth(&ctx, hook, "confirm-verification", &input, Some(rec), Map::new(), move |flow| async move {
         if let Some(rec) = flow.record {
             flows::mark_verified(&app, rec, was_verified).await?;
         }
@@ -60,9 +60,9 @@ pub async fn request_password_reset(ctx: Ctx, Path(coll): Path<String>, body: Bo
     }
     let input = read_text_form(&ctx, body, &["email"]).await?;
     let Some(rec) = flows::password_reset_target(&ctx.app, &c, &form_str(&input, "email")).await? else { return Ok(no_content()) };
-    let hook = AuthHook { name: hooks::REQUEST_PASSWORD_RESET, collection: &c, action: "request-password-reset" };
+    let hook = RequestHook { name: hooks::REQUEST_PASSWORD_RESET, collection: &c };
     let app = ctx.app.clone();
-    hooks::around_auth(&ctx, hook, &input, Some(rec), Map::new(), move |flow| async move {
+    hooks::around_auth(&ctx, hook, "request-password-reset", &input, Some(rec), Map::new(), move |flow| async move {
         if let Some(rec) = flow.record {
             flows::send_password_reset(&app, rec);
         }
@@ -76,9 +76,9 @@ pub async fn confirm_password_reset(ctx: Ctx, Path(coll): Path<String>, body: Bo
     let input = read_text_form(&ctx, body, &["token", "password", "passwordConfirm"]).await?;
     let (token, password, confirm) = (form_str(&input, "token"), form_str(&input, "password"), form_str(&input, "passwordConfirm"));
     let rec = flows::password_reset_token_record(&ctx.app, &c, &token, &password, &confirm).await?;
-    let hook = AuthHook { name: hooks::CONFIRM_PASSWORD_RESET, collection: &c, action: "confirm-password-reset" };
+    let hook = RequestHook { name: hooks::CONFIRM_PASSWORD_RESET, collection: &c };
     let app = ctx.app.clone();
-    hooks::around_auth(&ctx, hook, &input, Some(rec), Map::new(), move |flow| async move {
+    hooks::around_auth(&ctx, hook, "confirm-password-reset", &input, Some(rec), Map::new(), move |flow| async move {
         if let Some(rec) = flow.record {
             flows::set_new_password(&app, rec, &token, &password).await?;
         }
@@ -97,9 +97,9 @@ pub async fn request_email_change(ctx: Ctx, Path(coll): Path<String>, body: Body
     let input = read_text_form(&ctx, body, &["newEmail"]).await?;
     let new_email = form_str(&input, "newEmail");
     flows::check_new_email(&ctx.app, &rec, &new_email).await?;
-    let hook = AuthHook { name: hooks::REQUEST_EMAIL_CHANGE, collection: &c, action: "request-email-change" };
+    let hook = RequestHook { name: hooks::REQUEST_EMAIL_CHANGE, collection: &c };
     let app = ctx.app.clone();
-    hooks::around_auth(&ctx, hook, &input, Some(rec), event(&[("newEmail", &new_email)]), move |flow| async move {
+    hooks::around_auth(&ctx, hook, "request-email-change", &input, Some(rec), event(&[("newEmail", &new_email)]), move |flow| async move {
         if let Some(rec) = &flow.record {
             flows::send_email_change(&app, rec, &flow.str("newEmail")).await?;
         }
@@ -115,9 +115,9 @@ pub async fn confirm_email_change(ctx: Ctx, Path(coll): Path<String>, body: Body
     }
     let input = read_text_form(&ctx, body, &["token", "password"]).await?;
     let (rec, new_email) = flows::email_change_token(&ctx.app, &c, &form_str(&input, "token"), &form_str(&input, "password")).await?;
-    let hook = AuthHook { name: hooks::CONFIRM_EMAIL_CHANGE, collection: &c, action: "confirm-email-change" };
+    let hook = RequestHook { name: hooks::CONFIRM_EMAIL_CHANGE, collection: &c };
     let app = ctx.app.clone();
-    hooks::around_auth(&ctx, hook, &input, Some(rec), event(&[("newEmail", &new_email)]), move |flow| async move {
+    hooks::around_auth(&ctx, hook, "confirm-email-change", &input, Some(rec), event(&[("newEmail", &new_email)]), move |flow| async move {
         let new_email = flow.str("newEmail");
         if let Some(rec) = flow.record {
             flows::apply_email_change(&app, rec, new_email).await?;

@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 use super::record_auth::{auth_collection, auth_response, form_str};
-use crate::auth_hooks::{self as hooks, AuthHook};
+use crate::auth_hooks::{self as hooks, RequestHook};
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 use crate::http::form::{read_form, LOAD_FAILED};
@@ -176,10 +176,10 @@ pub async fn auth_with_oauth2(ctx: Ctx, Path(coll): Path<String>, body: Body) ->
     event.insert("oAuth2User".into(), oauth2_user);
     event.insert("createData".into(), Value::Object(create_data.clone()));
     event.insert("isNewRecord".into(), json!(record.is_none()));
-    let hook = AuthHook { name: hooks::AUTH_WITH_OAUTH2, collection: &c, action: "auth-with-oauth2" };
+    let hook = RequestHook { name: hooks::AUTH_WITH_OAUTH2, collection: &c };
     let (ctx2, c2, input2) = (ctx.clone(), c.clone(), input.clone());
     let link_id = link.map(|l| l.0);
-    hooks::around_auth(&ctx, hook, &input, record, event, move |flow| async move {
+    hooks::around_auth(&ctx, hook, "auth-with-oauth2", &input, record, event, move |flow| async move {
         let create_data = flow.event.get("createData").and_then(Value::as_object).cloned().unwrap_or(create_data);
         let is_new = flow.event.get("isNewRecord").and_then(Value::as_bool).unwrap_or(flow.record.is_none());
         let rec = submit(&ctx2, &c2, &provider_name, &user, flow.record, link_id, create_data).await.map_err(|e| {

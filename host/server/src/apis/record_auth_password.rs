@@ -9,7 +9,7 @@ use pocketbun_core::{ApiError, FieldError, ValidationErrors};
 use serde_json::{Map, Value};
 
 use super::record_auth::{auth_collection, auth_response, form_str, read_text_form};
-use crate::auth_hooks::{self as hooks, AuthHook};
+use crate::auth_hooks::{self as hooks, RequestHook};
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 
@@ -56,13 +56,13 @@ pub async fn auth_with_password(ctx: Ctx, Path(coll): Path<String>, body: Body) 
             Ok(None)
         })
         .await?;
-    let hook = AuthHook { name: hooks::AUTH_WITH_PASSWORD, collection: &c, action: "auth-with-password" };
+    let hook = RequestHook { name: hooks::AUTH_WITH_PASSWORD, collection: &c };
     let event: Map<String, Value> = [("identity", identity), ("identityField", identity_field), ("password", pass)]
         .into_iter()
         .map(|(k, v)| (k.to_string(), Value::String(v)))
         .collect();
     let (ctx2, input2) = (ctx.clone(), input.clone());
-    hooks::around_auth(&ctx, hook, &input, found, event, move |flow| async move {
+    hooks::around_auth(&ctx, hook, "auth-with-password", &input, found, event, move |flow| async move {
         let failed = || ApiError::bad_request("Failed to authenticate.");
         let pass = flow.str("password");
         let Some(rec) = flow.record else {
