@@ -225,7 +225,11 @@ impl PluginCore for CoreBridge {
                 "verification" => emails::send_verification(&app, &rec).await,
                 "password-reset" => emails::send_password_reset(&app, &rec).await,
                 "email-change" => emails::send_email_change(&app, &rec, &s("newEmail")).await,
-                "otp" => emails::send_otp(&app, &rec, &s("otpId"), &s("password")).await.map(|_| ()),
+                // like PocketBase's mails.SendRecordOTP, the OTP (if it exists) learns its address
+                "otp" => match emails::send_otp(&app, &rec, &s("otpId"), &s("password")).await {
+                    Ok(to) => return pocketbun_core::auth::otp::set_sent_to(&app, &s("otpId"), to).await.map_err(core_err),
+                    Err(e) => Err(e),
+                },
                 "auth-alert" => emails::send_auth_alert(&app, &rec, &s("info")).await,
                 other => return Err(CoreError::new(400, format!("unknown record email {other:?}"))),
             };

@@ -104,6 +104,11 @@ onMailerRecordEmailChangeSend((e) => {
   e.next();
 }, "users");
 
+onMailerRecordAuthAlertSend((e) => {
+  e.message.subject = "Alert: " + e.meta.info;
+  e.next();
+}, "users");
+
 onMailerSend((e) => {
   if (e.message.subject.indexOf("[drop]") >= 0) return;
   e.message.subject = e.message.subject + " [sent]";
@@ -310,7 +315,7 @@ function hooksSuite(label, bin) {
       assert.ok(link(change, 'confirm-email-change'));
       const otp = await to('noverify@example.com', 'Code 987654 [sent]');
       assert.match(otp.html, /987654/);
-      const alert = await to('noverify@example.com', 'Login from a new location [sent]');
+      const alert = await to('noverify@example.com', 'Alert: 127.0.0.1 test-agent [sent]');
       assert.match(alert.html, /127\.0\.0\.1 test-agent/);
     });
 

@@ -90,14 +90,7 @@ pub async fn issue(app: &Arc<App>, c: &Arc<Collection>, rec: Option<Record>, cod
     tokio::spawn(async move {
         match record_emails::send_otp(&app2, &rec, &id2, &code).await {
             Ok(to) => {
-                let r = app2
-                    .data
-                    .write(move |conn| {
-                        conn.execute("UPDATE `_otps` SET sentTo = ?1 WHERE id = ?2 AND sentTo = ''", [&to, &id2])?;
-                        Ok(())
-                    })
-                    .await;
-                if let Err(e) = r {
+                if let Err(e) = set_sent_to(&app2, &id2, to).await {
                     tracing::error!("failed to update the OTP sentTo field: {e}");
                 }
             }
@@ -108,6 +101,17 @@ pub async fn issue(app: &Arc<App>, c: &Arc<Collection>, rec: Option<Record>, cod
         }
     });
     Ok(otp_id)
+}
+
+/// Records where an OTP was emailed (only the first address counts, as in PocketBase).
+pub async fn set_sent_to(app: &App, otp_id: &str, to: String) -> ApiResult<()> {
+    let id = otp_id.to_string();
+    app.data
+        .write(move |conn| {
+            conn.execute("UPDATE `_otps` SET sentTo = ?1 WHERE id = ?2 AND sentTo = ''", [&to, &id])?;
+            Ok(())
+        })
+        .await
 }
 
 /// `auth-with-otp` check: the valid OTP row and its record.
