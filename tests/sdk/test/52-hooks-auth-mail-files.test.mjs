@@ -125,8 +125,8 @@ routerAdd("POST", "/t/mail", (e) => {
   return e.json(200, { sent: true });
 });
 
-routerAdd("POST", "/t/mails/{email}", (e) => {
-  const rec = $app.findAuthRecordByEmail("users", e.request.pathValue("email"));
+routerAdd("POST", "/t/mails/{collection}/{email}", (e) => {
+  const rec = $app.findAuthRecordByEmail(e.request.pathValue("collection"), e.request.pathValue("email"));
   $mails.sendRecordVerification($app, rec);
   $mails.sendRecordPasswordReset($app, rec);
   $mails.sendRecordChangeEmail($app, rec, "next@example.com");
@@ -304,7 +304,7 @@ function hooksSuite(label, bin) {
     });
 
     it('$mails helpers send the record emails through the mailer hooks', async () => {
-      const res = await http(ctx.url, 'POST', '/t/mails/noverify@example.com');
+      const res = await http(ctx.url, 'POST', '/t/mails/users/noverify@example.com');
       assert.equal(res.status, 200, res.text);
       const to = (addr, subject) => mail((m) => m.envelopeTo.includes(addr) && m.subject === subject);
       const verify = await to('noverify@example.com', 'Verify noverify@example.com [sent]');
@@ -317,6 +317,10 @@ function hooksSuite(label, bin) {
       assert.match(otp.html, /987654/);
       const alert = await to('noverify@example.com', 'Alert: 127.0.0.1 test-agent [sent]');
       assert.match(alert.html, /127\.0\.0\.1 test-agent/);
+      // the record mailer hooks are tagged "users": members' mails keep their subjects
+      assert.equal((await http(ctx.url, 'POST', '/t/mails/members/member@example.com')).status, 200);
+      await to('member@example.com', 'Verify your Acme email [sent]');
+      await to('member@example.com', 'OTP for Acme [sent]');
     });
 
     it('onFileDownloadRequest changes servedName or throws; onFileTokenRequest; tags', async () => {
