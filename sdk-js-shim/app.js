@@ -330,6 +330,36 @@
     return { address: String(a.address || ""), name: String(a.name || "") };
   }
 
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+  function base64(bytes) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+      out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
+      out += i + 1 < bytes.length ? B64[(n >> 6) & 63] : "=";
+      out += i + 2 < bytes.length ? B64[n & 63] : "=";
+    }
+    return out;
+  }
+
+  const utf8 = global.__pbi.utf8Encode;
+
+  // Attachments travel to the host as base64: strings are sent as their UTF-8 text, byte
+  // arrays (Array, Uint8Array, ArrayBuffer) as they are.
+  function attachmentsOut(map) {
+    const out = {};
+    for (const [name, v] of Object.entries(map || {})) {
+      if (v instanceof ArrayBuffer) out[name] = base64(new Uint8Array(v));
+      else if (Array.isArray(v) || ArrayBuffer.isView(v)) out[name] = base64(v);
+      else out[name] = base64(utf8(v));
+    }
+    return out;
+  }
+
+  // (shared with later shim files, e.g. filesystem.js)
+  global.__pbi.base64 = base64;
+
   function mailClient() {
     return {
       send(message) {
@@ -343,8 +373,8 @@
           html: String(m.html || ""),
           text: String(m.text || ""),
           headers: m.headers || {},
-          attachments: m.attachments || {},
-          inlineAttachments: m.inlineAttachments || {},
+          attachments: attachmentsOut(m.attachments),
+          inlineAttachments: attachmentsOut(m.inlineAttachments),
         };
         dao(host.mailSend, JSON.stringify(payload));
       },

@@ -184,6 +184,56 @@ declare const onRecordDeleteRequest: Hook<RequestEvent & { collection: Collectio
 declare const onRecordAuthRequest: Hook<RequestEvent & { collection: Collection; record: Record; token: string;
   meta: any; authMethod: string }>;
 
+/** Per-method auth request hooks: they fire after the form was validated and the record
+ * found, around the endpoint's action (sign-ins: around the auth response, so before
+ * `onRecordAuthRequest`). Fields may be changed before `e.next()`. */
+declare const onRecordAuthWithPasswordRequest: Hook<RequestEvent & { collection: Collection; record: Record | null;
+  identity: string; identityField: string; password: string }>;
+declare const onRecordAuthRefreshRequest: Hook<RequestEvent & { collection: Collection; record: Record }>;
+declare const onRecordAuthWithOTPRequest: Hook<RequestEvent & { collection: Collection; record: Record; otp: any }>;
+/** (`oAuth2User` is spelled as PocketBase exposes Go's `OAuth2User`.) */
+declare const onRecordAuthWithOAuth2Request: Hook<RequestEvent & { collection: Collection; record: Record | null;
+  providerName: string; oAuth2User: any; createData: { [k: string]: any }; isNewRecord: boolean }>;
+declare const onRecordRequestOTPRequest: Hook<RequestEvent & { collection: Collection; record: Record | null; password: string }>;
+declare const onRecordRequestPasswordResetRequest: Hook<RequestEvent & { collection: Collection; record: Record }>;
+declare const onRecordConfirmPasswordResetRequest: Hook<RequestEvent & { collection: Collection; record: Record }>;
+declare const onRecordRequestVerificationRequest: Hook<RequestEvent & { collection: Collection; record: Record }>;
+declare const onRecordConfirmVerificationRequest: Hook<RequestEvent & { collection: Collection; record: Record }>;
+declare const onRecordRequestEmailChangeRequest: Hook<RequestEvent & { collection: Collection; record: Record; newEmail: string }>;
+declare const onRecordConfirmEmailChangeRequest: Hook<RequestEvent & { collection: Collection; record: Record; newEmail: string }>;
+
+interface MailAddress { address: string; name?: string }
+/** A mail (`$app.newMailClient().send(message)`); attachments map file names to text or bytes. */
+declare class MailerMessage {
+  constructor(data?: Partial<MailerMessage>);
+  from: MailAddress; to: MailAddress[]; cc: MailAddress[]; bcc: MailAddress[];
+  subject: string; html: string; text: string; headers: { [name: string]: string };
+  attachments: { [filename: string]: string | number[] | Uint8Array | ArrayBuffer };
+  inlineAttachments: { [filename: string]: string | number[] | Uint8Array | ArrayBuffer };
+}
+
+/** Mailer hooks: `e.message` may be changed before `e.next()`; not calling it cancels the mail. */
+declare const onMailerSend: Hook<HookEvent & { message: MailerMessage }>;
+declare const onMailerRecordVerificationSend: Hook<HookEvent & { record: Record; message: MailerMessage; meta: any }>;
+declare const onMailerRecordPasswordResetSend: Hook<HookEvent & { record: Record; message: MailerMessage; meta: any }>;
+declare const onMailerRecordEmailChangeSend: Hook<HookEvent & { record: Record; message: MailerMessage; meta: any }>;
+declare const onMailerRecordOTPSend: Hook<HookEvent & { record: Record; message: MailerMessage; meta: any }>;
+declare const onMailerRecordAuthAlertSend: Hook<HookEvent & { record: Record; message: MailerMessage; meta: any }>;
+
+/** File hooks (tagged with the record's collection). */
+declare const onFileDownloadRequest: Hook<RequestEvent & { collection: Collection; record: Record; fileField: any;
+  servedPath: string; servedName: string; thumbError: string | null }>;
+declare const onFileTokenRequest: Hook<RequestEvent & { collection: Collection; record: Record; token: string }>;
+
+/** The auth emails of a saved record (through the mailer hooks). */
+declare const $mails: {
+  sendRecordVerification(app: App, record: Record): void;
+  sendRecordPasswordReset(app: App, record: Record): void;
+  sendRecordChangeEmail(app: App, record: Record, newEmail: string): void;
+  sendRecordOTP(app: App, record: Record, otpId: string, password: string): void;
+  sendRecordAuthAlert(app: App, record: Record, info: string): void;
+};
+
 /** Listed in `GET /api/crons` and run by `POST /api/crons/{id}`; the host does not
  * schedule jobs on their expression yet. Only jobs added while the hook files load count. */
 declare function cronAdd(id: string, expression: string, handler: () => void): void;

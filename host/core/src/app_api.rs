@@ -16,7 +16,8 @@ use crate::record::query::{RecordQuery, MAX_PER_PAGE};
 use crate::query::QueryCompiler;
 use crate::record::rules::RequestInfo;
 use crate::record::validate::validate_record;
-use crate::record::write::{apply_body, prepare_insert, prepare_update, WriteAccess};
+use crate::files::{FileSource, InputFile};
+use crate::record::write::{apply_body, attach_uploads, prepare_insert, prepare_update, WriteAccess};
 use crate::record::{Record, Visibility};
 
 /// A bound parameter for raw SQL and filters.
@@ -144,6 +145,8 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
     let is_new = existing.is_none();
     let mut rec = existing.unwrap_or_else(|| Record::new(c.clone()));
     let access = WriteAccess { superuser: true, manager: true };
+    let (mut data, files) = split_new_files(data)?;
+    attach_uploads(&mut rec, &mut data, files);
     let body_errs = apply_body(&mut rec, &data, access);
     // hashed before prepare_update, which rotates the tokenKey of a changed password
     crate::record::write::hash_passwords(&mut rec).await?;
@@ -152,7 +155,7 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
     } else {
         prepare_update(&mut rec);
     }
-    let (db, schema) = (db.clone(), app.schema());
+    let (db, schema, storage) = (db.clone(), app.schema(), crate::files::storage(app));
     let write: RecordWrite = Box::new(move |mut rec| {
         Box::pin(async move {
             db.write(move |conn| {
@@ -164,14 +167,23 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
                 if mode == SaveMode::ValidateOnly {
                     return Ok(rec);
                 }
+                let uploaded = crate::record::service::upload_files(storage.as_ref(), &rec)?;
                 // a savepoint, so this also nests inside an open `WriteTx`
-                let sp = conn.savepoint()?;
-                if is_new {
-                    persist::insert(&sp, &rec)?;
-                } else {
-                    persist::update(&sp, &rec)?;
+                let written = (|| {
+                    let sp = conn.savepoint()?;
+                    if is_new {
+                        persist::insert(&sp, &rec)?;
+                    } else {
+                        persist::update(&sp, &rec)?;
+                    }
+                    sp.commit()?;
+                    Ok(())
+                })();
+                if let Err(e) = written {
+                    crate::record::service::discard_uploads(conn, storage.as_ref(), &rec, &uploaded);
+                    return Err(e);
                 }
-                sp.commit()?;
+                rec.uploads.clear();
                 rec.original = Some(rec.values.clone());
                 Ok(rec)
             })
@@ -182,6 +194,43 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
         return write(rec).await;
     }
     hooked::save(app, rec, write).await
+}
+
+/// A new file in a plugin's record JSON (`$filesystem.fileFromBytes`):
+/// `{"__pbFile": {"name": "...", "base64": "..."}}`, alone or among a field's file names.
+fn new_file(v: &Value) -> Option<ApiResult<InputFile>> {
+    let f = v.get("__pbFile")?;
+    use base64::Engine;
+    let name = f.get("name").and_then(Value::as_str).unwrap_or("file").to_string();
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(f.get("base64").and_then(Value::as_str).unwrap_or_default())
+        .map_err(|e| ApiError::bad_request(format!("invalid file content of {name:?}: {e}")));
+    Some(content.map(|c| InputFile { original_name: name, content: FileSource::memory(c) }))
+}
+
+/// Moves the new files out of `data` (as uploads by field), leaving the kept file names.
+fn split_new_files(mut data: Map<String, Value>) -> ApiResult<(Map<String, Value>, Vec<(String, Vec<InputFile>)>)> {
+    let mut files = vec![];
+    for (key, value) in data.iter_mut() {
+        let items: Vec<Value> = match value {
+            Value::Array(a) => a.clone(),
+            Value::Object(_) => vec![value.clone()],
+            _ => continue,
+        };
+        let mut kept = vec![];
+        let mut new = vec![];
+        for item in items {
+            match new_file(&item) {
+                Some(file) => new.push(file?),
+                None => kept.push(item),
+            }
+        }
+        if !new.is_empty() {
+            *value = Value::Array(kept);
+            files.push((key.clone(), new));
+        }
+    }
+    Ok((data, files))
 }
 
 pub async fn delete(app: &App, db: &DbScope, c: Arc<Collection>, id: String) -> ApiResult<()> {

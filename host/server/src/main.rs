@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod http;
 mod migrations;
+mod auth_hooks;
 mod plugin_hooks;
 mod plugins;
 mod realtime_hooks;

@@ -118,38 +118,18 @@ fn params(ps: Vec<(String, SqlParam)>) -> Vec<(String, Param)> {
     ps.into_iter().map(|(k, v)| (k, param(v))).collect()
 }
 
-/// `{address, name}` of a mail message.
-fn mail_address(v: &Value) -> (String, String) {
-    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    (s("address"), s("name"))
-}
-
+/// A plugin's mail message (`mail::Message` JSON); the sender defaults to the settings'.
 fn mail_message(msg: &Value, settings: &Value) -> CoreResult<mail::Message> {
-    for unsupported in ["cc", "bcc", "attachments", "inlineAttachments", "headers"] {
-        let present = match msg.get(unsupported) {
-            Some(Value::Array(a)) => !a.is_empty(),
-            Some(Value::Object(o)) => !o.is_empty(),
-            Some(Value::Null) | None => false,
-            Some(_) => true,
-        };
-        if present {
-            return Err(CoreError::new(400, format!("MailerMessage.{unsupported} is not supported by PocketBun yet")));
-        }
+    let mut m: mail::Message = serde_json::from_value(msg.clone()).map_err(|e| CoreError::new(400, format!("invalid mail message: {e}")))?;
+    if m.from.address.is_empty() {
+        let (name, address) = mail::sender(settings);
+        m.from = mail::Address { address, name };
     }
-    let (mut from_address, mut from_name) = mail_address(msg.get("from").unwrap_or(&Value::Null));
-    if from_address.is_empty() {
-        (from_name, from_address) = mail::sender(settings);
-    }
-    let to: Vec<String> = msg
-        .get("to")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().map(|t| mail_address(t).0).filter(|a| !a.is_empty()).collect())
-        .unwrap_or_default();
-    if to.is_empty() {
+    m.to.retain(|a| !a.address.is_empty());
+    if m.to.is_empty() {
         return Err(CoreError::new(400, "at least one \"to\" address is required"));
     }
-    let s = |k: &str| msg.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    Ok(mail::Message { from_name, from_address, to, subject: s("subject"), html: s("html"), text: s("text") })
+    Ok(m)
 }
 
 impl PluginCore for CoreBridge {
@@ -266,9 +246,31 @@ impl PluginCore for CoreBridge {
     fn send_mail(&self, message: Value) -> BoxFuture<CoreResult<()>> {
         let app = self.app.clone();
         Box::pin(async move {
-            let settings = app.settings();
-            let msg = mail_message(&message, &settings)?;
-            mail::send(&settings, msg).await.map_err(|e| CoreError::new(400, e))
+            let msg = mail_message(&message, &app.settings())?;
+            mail::send_hooked(&app, msg).await.map_err(|e| CoreError::new(400, e))
+        })
+    }
+
+    fn send_record_email(&self, kind: String, args: Value) -> BoxFuture<CoreResult<()>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            let s = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+            let c = app_api::collection(&app, &s("collection")).map_err(core_err)?;
+            let rec = app_api::find_by_id(&db, c, s("id")).await.map_err(core_err)?;
+            use pocketbun_core::mail::record_emails as emails;
+            let sent = match kind.as_str() {
+                "verification" => emails::send_verification(&app, &rec).await,
+                "password-reset" => emails::send_password_reset(&app, &rec).await,
+                "email-change" => emails::send_email_change(&app, &rec, &s("newEmail")).await,
+                // like PocketBase's mails.SendRecordOTP, the OTP (if it exists) learns its address
+                "otp" => match emails::send_otp(&app, &rec, &s("otpId"), &s("password")).await {
+                    Ok(to) => return pocketbun_core::auth::otp::set_sent_to(&app, &s("otpId"), to).await.map_err(core_err),
+                    Err(e) => Err(e),
+                },
+                "auth-alert" => emails::send_auth_alert(&app, &rec, &s("info")).await,
+                other => return Err(CoreError::new(400, format!("unknown record email {other:?}"))),
+            };
+            sent.map_err(|e| CoreError::new(400, e))
         })
     }
 

@@ -36,7 +36,7 @@ pub fn subscribed(ctx: &Ctx, name: &str, c: &Collection) -> Option<Arc<PluginHos
     ctx.plugins.clone().filter(|h| h.has_hooks(name, &[&c.id, &c.name]))
 }
 
-async fn run(ctx: &Ctx, host: &PluginHost, name: &str, c: &Collection, path: String, body: &Map<String, Value>, mut event: Map<String, Value>, default: DefaultAction) -> Result<Ended, HttpError> {
+pub(crate) async fn run(ctx: &Ctx, host: &PluginHost, name: &str, c: &Collection, path: String, body: &Map<String, Value>, mut event: Map<String, Value>, default: DefaultAction) -> Result<Ended, HttpError> {
     event.insert("collection".into(), c.to_api_json());
     request_hooks::run(ctx, host, name, &[&c.id, &c.name], path, body, event, default).await
 }

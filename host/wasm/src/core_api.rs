@@ -106,6 +106,13 @@ pub trait PluginCore: Send + Sync + 'static {
     /// Sends `{from:{address,name}, to:[{address,name}], subject, html, text}` with the
     /// app's mailer.
     fn send_mail(&self, message: Value) -> BoxFuture<CoreResult<()>>;
+
+    /// Sends a record's auth email (`$mails.sendRecord*`); `args` holds `collection`, `id`
+    /// and the kind's extra arguments.
+    fn send_record_email(&self, kind: String, args: Value) -> BoxFuture<CoreResult<()>> {
+        let _ = (kind, args);
+        unsupported("sending record emails")
+    }
     /// An outgoing HTTP request, subject to the server's allowlist.
     fn http_send(&self, req: OutboundRequest) -> BoxFuture<CoreResult<OutboundResponse>>;
 }

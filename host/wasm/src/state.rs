@@ -253,6 +253,11 @@ impl mail::Host for State {
         let msg: Value = serde_json::from_str(&message_json).map_err(|e| bad_json("message", e))?;
         self.core.send_mail(msg).await.map_err(api_error)
     }
+
+    async fn send_record_email(&mut self, kind: String, args_json: String) -> Result<(), ApiError> {
+        let args: Value = serde_json::from_str(&args_json).map_err(|e| bad_json("args", e))?;
+        self.core.send_record_email(kind, args).await.map_err(api_error)
+    }
 }
 
 /// PocketBase's `$http.send` default timeout.

@@ -20,6 +20,7 @@ pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     h.set("txCommit", Function::new(ctx.clone(), |ctx: Ctx<'_>| lift(&ctx, tx::commit()))?)?;
     h.set("txRollback", Function::new(ctx.clone(), |ctx: Ctx<'_>| lift(&ctx, tx::rollback()))?)?;
     h.set("mailSend", Function::new(ctx.clone(), |ctx: Ctx<'_>, m: String| lift(&ctx, mail::send(&m)))?)?;
+    h.set("mailSendRecord", Function::new(ctx.clone(), |ctx: Ctx<'_>, kind: String, args: String| lift(&ctx, mail::send_record_email(&kind, &args)))?)?;
     h.set("httpSend", Function::new(ctx.clone(), http_send)?)?;
     // the server's environment (the host gives it to the JS runtime only, as PocketBase's
     // $os.getenv reads the process environment)

@@ -32,6 +32,8 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("collection.js", include_str!("../../../sdk-js-shim/collection.js")),
     ("migrations.js", include_str!("../../../sdk-js-shim/migrations.js")),
     ("events.js", include_str!("../../../sdk-js-shim/events.js")),
+    ("mails.js", include_str!("../../../sdk-js-shim/mails.js")),
+    ("filesystem.js", include_str!("../../../sdk-js-shim/filesystem.js")),
 ];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads

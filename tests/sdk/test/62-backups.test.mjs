@@ -127,3 +127,26 @@ describe('backups', () => {
     assert.ok((await ctx.admin.backups.getFullList()).some((b) => b.key === 'restore-me.zip'));
   });
 });
+
+const HOOKS = `
+onBackupCreate((e) => {
+  if (e.name === "") e.name = "named_by_hook.zip";
+  if (e.name === "refused.zip") throw new BadRequestError("No backups with that name.");
+  e.next();
+  $app.store().set("lastBackup", e.name);
+});
+routerAdd("GET", "/last-backup", (e) => e.json(200, { name: $app.store().get("lastBackup") }));
+`;
+
+describe('onBackupCreate', () => {
+  const hooked = useServer({ hooks: { 'backups.pb.js': HOOKS } });
+
+  it('handlers name the backup, see it after e.next() and can refuse it', async () => {
+    await hooked.admin.backups.create('');
+    assert.deepEqual((await hooked.admin.backups.getFullList()).map((b) => b.key), ['named_by_hook.zip']);
+    assert.deepEqual((await http(hooked.url, 'GET', '/last-backup')).body, { name: 'named_by_hook.zip' });
+    // the API words a hook's error like any other failure
+    await expectSdkError(hooked.admin.backups.create('refused.zip'), 400, 'Failed to create backup.');
+    assert.deepEqual((await hooked.admin.backups.getFullList()).map((b) => b.key), ['named_by_hook.zip']);
+  });
+});

@@ -1,4 +1,8 @@
 //! Verification, password reset and email change (auth.md §7; apis/record_auth_*_{request,confirm}.go).
+//!
+//! Each flow is split like PocketBase's handlers: a check (form validation and the record
+//! lookup) and the action that PocketBase runs inside the flow's request hook
+//! (`onRecordRequestVerificationRequest`, ...), so the server can put the hook in between.
 
 use serde_json::Value;
 use std::sync::Arc;
@@ -31,19 +35,35 @@ fn single(field: &str, err: Option<FieldError>) -> ApiResult<()> {
     errs.into_result(VALIDATION_FAILED)
 }
 
-/// `request-verification`: always 204 for valid input (no enumeration); the email is sent in
-/// the background, at most once per record every 2 minutes.
-pub async fn request_verification(app: &Arc<App>, c: &Arc<Collection>, email: &str) -> ApiResult<()> {
+/// The validation error of one invalid form field.
+fn invalid(field: &str, err: FieldError) -> ApiError {
+    let mut errs = ValidationErrors::new();
+    errs.add(field, err);
+    ApiError::validation(VALIDATION_FAILED, errs)
+}
+
+/// `request-verification` check: the record to email, `None` when nothing is to be done
+/// (unknown email or a throttled resend; still 204 — no enumeration).
+pub async fn verification_target(app: &Arc<App>, c: &Arc<Collection>, email: &str) -> ApiResult<Option<Record>> {
     if c.is_superusers() {
         return Err(ApiError::bad_request("All superusers are verified by default."));
     }
     single("email", form::email(email))?;
-    let Some(rec) = find_by_email(app, c, email).await? else { return Ok(()) };
-    let key = verification_key(&rec);
+    let Some(rec) = find_by_email(app, c, email).await? else { return Ok(None) };
     let verified = rec.get("verified").as_bool() == Some(true);
-    if verified || app.throttles.contains(&key) {
-        return Ok(());
+    if !verified && app.throttles.contains(&verification_key(&rec)) {
+        return Ok(None);
     }
+    Ok(Some(rec))
+}
+
+/// `request-verification` action: the email is sent in the background (unless the record
+/// is verified already), at most once per record every 2 minutes.
+pub fn send_verification(app: &Arc<App>, rec: Record) {
+    if rec.get("verified").as_bool() == Some(true) {
+        return;
+    }
+    let key = verification_key(&rec);
     let app = app.clone();
     tokio::spawn(async move {
         if let Err(e) = record_emails::send_verification(&app, &rec).await {
@@ -51,7 +71,6 @@ pub async fn request_verification(app: &Arc<App>, c: &Arc<Collection>, email: &s
         }
         app.throttles.insert(&key, RESEND_THROTTLE);
     });
-    Ok(())
 }
 
 /// Checks a verification/reset token for the confirm forms.
@@ -65,31 +84,35 @@ async fn check_token(app: &App, c: &Collection, token: &str, kind: TokenType) ->
     Ok(rec)
 }
 
-pub async fn confirm_verification(app: &Arc<App>, c: &Arc<Collection>, token: &str) -> ApiResult<()> {
+/// `confirm-verification` check: the token's record.
+pub async fn verification_token_record(app: &Arc<App>, c: &Arc<Collection>, token: &str) -> ApiResult<Record> {
     if c.is_superusers() {
         return Err(ApiError::bad_request("All superusers are verified by default."));
     }
     if token.is_empty() {
-        return single("token", Some(FieldError::required()));
+        return Err(invalid("token", FieldError::required()));
     }
     let claim_email = raw_claims(token).get("email").and_then(Value::as_str).unwrap_or_default().to_string();
+    let field_error = |e: FieldError| invalid("token", e);
     if claim_email.is_empty() {
-        return single("token", Some(FieldError::new("validation_invalid_token_claims", "Missing email token claim.")));
+        return Err(field_error(FieldError::new("validation_invalid_token_claims", "Missing email token claim.")));
     }
-    let mut rec = match check_token(app, c, token, TokenType::Verification).await {
-        Ok(r) => r,
-        Err(e) => return single("token", Some(e)),
-    };
+    let rec = check_token(app, c, token, TokenType::Verification).await.map_err(field_error)?;
     if !super::secure_eq(rec.get_str("email"), &claim_email) {
-        return single(
-            "token",
-            Some(FieldError::new("validation_token_email_mismatch", "The record email doesn't match with the requested token claims.")),
-        );
+        return Err(field_error(FieldError::new(
+            "validation_token_email_mismatch",
+            "The record email doesn't match with the requested token claims.",
+        )));
     }
+    Ok(rec)
+}
+
+/// `confirm-verification` action: marks `rec` verified unless it `was_verified` already.
+pub async fn mark_verified(app: &Arc<App>, mut rec: Record, was_verified: bool) -> ApiResult<()> {
     let key = verification_key(&rec);
-    if rec.get("verified").as_bool() != Some(true) {
+    if !was_verified {
         rec.values.insert("verified".into(), Value::Bool(true));
-        if c.option("passwordAuth", "enabled").as_bool() != Some(true) {
+        if rec.collection.option("passwordAuth", "enabled").as_bool() != Some(true) {
             let h = super::random_password_hash(&rec).await?;
             rec.values.insert("password".into(), Value::String(h));
         }
@@ -99,17 +122,20 @@ pub async fn confirm_verification(app: &Arc<App>, c: &Arc<Collection>, token: &s
     Ok(())
 }
 
-/// `request-password-reset`: 204 for unknown emails too; 2-minute resend throttle.
-pub async fn request_password_reset(app: &Arc<App>, c: &Arc<Collection>, email: &str) -> ApiResult<()> {
+/// `request-password-reset` check: the record to email, `None` for unknown emails and
+/// throttled resends (still 204).
+pub async fn password_reset_target(app: &Arc<App>, c: &Arc<Collection>, email: &str) -> ApiResult<Option<Record>> {
     if c.option("passwordAuth", "enabled").as_bool() != Some(true) {
         return Err(ApiError::bad_request("The collection is not configured to allow password authentication."));
     }
     single("email", form::email(email))?;
-    let Some(rec) = find_by_email(app, c, email).await? else { return Ok(()) };
+    let Some(rec) = find_by_email(app, c, email).await? else { return Ok(None) };
+    Ok((!app.throttles.contains(&reset_key(&rec))).then_some(rec))
+}
+
+/// `request-password-reset` action: emails in the background; 2-minute resend throttle.
+pub fn send_password_reset(app: &Arc<App>, rec: Record) {
     let key = reset_key(&rec);
-    if app.throttles.contains(&key) {
-        return Ok(());
-    }
     let app = app.clone();
     tokio::spawn(async move {
         match record_emails::send_password_reset(&app, &rec).await {
@@ -117,10 +143,10 @@ pub async fn request_password_reset(app: &Arc<App>, c: &Arc<Collection>, email: 
             Err(e) => tracing::error!("failed to send password reset email: {e}"),
         }
     });
-    Ok(())
 }
 
-pub async fn confirm_password_reset(app: &Arc<App>, c: &Arc<Collection>, token: &str, password: &str, confirm: &str) -> ApiResult<()> {
+/// `confirm-password-reset` check: the token's record.
+pub async fn password_reset_token_record(app: &Arc<App>, c: &Arc<Collection>, token: &str, password: &str, confirm: &str) -> ApiResult<Record> {
     let mut errs = ValidationErrors::new();
     let mut found = None;
     if token.is_empty() {
@@ -141,7 +167,12 @@ pub async fn confirm_password_reset(app: &Arc<App>, c: &Arc<Collection>, token: 
         errs.add("passwordConfirm", FieldError::new("validation_values_mismatch", "Values don't match."));
     }
     errs.into_result(VALIDATION_FAILED)?;
-    let Some(mut rec) = found else { return Err(ApiError::bad_request("Invalid or expired password reset token.")) };
+    found.ok_or_else(|| ApiError::bad_request("Invalid or expired password reset token."))
+}
+
+/// `confirm-password-reset` action: sets the new password (and verifies the record when the
+/// token was sent to its current email).
+pub async fn set_new_password(app: &Arc<App>, mut rec: Record, token: &str, password: &str) -> ApiResult<()> {
     if let Some(f) = rec.collection.field("password") {
         if let Some(e) = crate::record::write::validate_plain_password(f, password) {
             let mut errs = ValidationErrors::new();
@@ -162,8 +193,8 @@ pub async fn confirm_password_reset(app: &Arc<App>, c: &Arc<Collection>, token: 
     Ok(())
 }
 
-/// `request-email-change` for the authenticated record: the confirmation goes to the new address.
-pub async fn request_email_change(app: &Arc<App>, rec: &Record, new_email: &str) -> ApiResult<()> {
+/// `request-email-change` check for the authenticated record.
+pub async fn check_new_email(app: &Arc<App>, rec: &Record, new_email: &str) -> ApiResult<()> {
     if rec.collection.is_superusers() {
         return Err(ApiError::bad_request("All superusers can change their emails directly."));
     }
@@ -178,7 +209,11 @@ pub async fn request_email_change(app: &Arc<App>, rec: &Record, new_email: &str)
             }
         }
     }
-    single("newEmail", err)?;
+    single("newEmail", err)
+}
+
+/// `request-email-change` action: the confirmation goes to the new address.
+pub async fn send_email_change(app: &Arc<App>, rec: &Record, new_email: &str) -> ApiResult<()> {
     record_emails::send_email_change(app, rec, new_email).await.map_err(|e| {
         tracing::error!("failed to send email change email: {e}");
         ApiError::bad_request("Failed to request email change.")
@@ -197,7 +232,8 @@ async fn parse_email_change_token(app: &App, c: &Arc<Collection>, token: &str) -
     Ok((rec, new_email))
 }
 
-pub async fn confirm_email_change(app: &Arc<App>, c: &Arc<Collection>, token: &str, password: &str) -> ApiResult<()> {
+/// `confirm-email-change` check: the token's record and new email.
+pub async fn email_change_token(app: &Arc<App>, c: &Arc<Collection>, token: &str, password: &str) -> ApiResult<(Record, String)> {
     if c.is_superusers() {
         return Err(ApiError::bad_request("All superusers can change their emails directly."));
     }
@@ -226,7 +262,11 @@ pub async fn confirm_email_change(app: &Arc<App>, c: &Arc<Collection>, token: &s
         }
     }
     errs.into_result(VALIDATION_FAILED)?;
-    let Some((mut rec, new_email)) = parsed else { return Err(ApiError::bad_request("Invalid or expired token.")) };
+    parsed.ok_or_else(|| ApiError::bad_request("Invalid or expired token."))
+}
+
+/// `confirm-email-change` action.
+pub async fn apply_email_change(app: &Arc<App>, mut rec: Record, new_email: String) -> ApiResult<()> {
     rec.values.insert("email".into(), Value::String(new_email));
     rec.values.insert("verified".into(), Value::Bool(true));
     save_auth_record(app, rec, "Failed to confirm email change.").await?;

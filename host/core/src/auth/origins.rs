@@ -27,7 +27,7 @@ pub fn fingerprint(ip: &str, user_agent: &str) -> (String, String) {
 }
 
 /// Records the sign-in origin and emails an alert for a new origin (not on the first login).
-pub async fn track(app: &App, rec: &Record, ip: &str, user_agent: &str) -> ApiResult<()> {
+pub async fn track(app: &std::sync::Arc<App>, rec: &Record, ip: &str, user_agent: &str) -> ApiResult<()> {
     let (fp, ua) = fingerprint(ip, user_agent);
     system_collection(app, "_authOrigins")?;
     let (cid, rid) = (rec.collection.id.clone(), rec.id().to_string());

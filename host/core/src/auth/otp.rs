@@ -47,16 +47,29 @@ async fn find_by_record(app: &App, rec: &Record) -> ApiResult<Vec<Record>> {
         .await
 }
 
-/// Creates (or, with ≥10 live ones, reuses) an OTP and emails it in the background. Unknown
-/// emails get a random id so that the response does not reveal which addresses exist.
-pub async fn request(app: &Arc<App>, c: &Arc<Collection>, email: &str) -> ApiResult<String> {
+/// `request-otp` check: the record of `email` (`None` for unknown emails) and a fresh code
+/// (the request hook's `e.record` and `e.password`).
+pub async fn request_target(app: &Arc<App>, c: &Arc<Collection>, email: &str) -> ApiResult<(Option<Record>, String)> {
     enabled(c)?;
     let mut errs = ValidationErrors::new();
     if let Some(e) = form::email(email) {
         errs.add("email", e);
     }
     errs.into_result("An error occurred while validating the submitted data.")?;
-    let Some(rec) = super::find_by_email(app, c, email).await? else { return Ok(new_record_id()) };
+    let rec = super::find_by_email(app, c, email).await?;
+    Ok((rec, new_code(c)))
+}
+
+fn new_code(c: &Collection) -> String {
+    let length = usize::try_from(c.option("otp", "length").as_i64().unwrap_or(8)).unwrap_or(8).max(1);
+    random_string(length, b"1234567890")
+}
+
+/// `request-otp` action: creates (or, with ≥10 live ones, reuses) an OTP with `code` and
+/// emails it in the background. Unknown emails get a random id so that the response does
+/// not reveal which addresses exist.
+pub async fn issue(app: &Arc<App>, c: &Arc<Collection>, rec: Option<Record>, code: String) -> ApiResult<String> {
+    let Some(rec) = rec else { return Ok(new_record_id()) };
     if !app.opts.dev {
         let otps = find_by_record(app, &rec).await?;
         let live = otps.iter().filter(|o| !has_expired(o.get_str("created"), duration(c))).count();
@@ -65,13 +78,11 @@ pub async fn request(app: &Arc<App>, c: &Arc<Collection>, email: &str) -> ApiRes
             return Ok(otps[0].id().to_string());
         }
     }
-    let length = usize::try_from(c.option("otp", "length").as_i64().unwrap_or(8)).unwrap_or(8).max(1);
-    let code = random_string(length, b"1234567890");
     let hash = super::password::hash_bcrypt(&code, OTP_COST);
     let otp = insert_system_row(
         app,
         "_otps",
-        &[("collectionRef", json!(c.id)), ("recordRef", json!(rec.id())), ("password", json!(hash)), ("sentTo", json!(""))],
+        &[("collectionRef", json!(rec.collection.id)), ("recordRef", json!(rec.id())), ("password", json!(hash)), ("sentTo", json!(""))],
     )
     .await?;
     let otp_id = otp.id().to_string();
@@ -79,14 +90,7 @@ pub async fn request(app: &Arc<App>, c: &Arc<Collection>, email: &str) -> ApiRes
     tokio::spawn(async move {
         match record_emails::send_otp(&app2, &rec, &id2, &code).await {
             Ok(to) => {
-                let r = app2
-                    .data
-                    .write(move |conn| {
-                        conn.execute("UPDATE `_otps` SET sentTo = ?1 WHERE id = ?2 AND sentTo = ''", [&to, &id2])?;
-                        Ok(())
-                    })
-                    .await;
-                if let Err(e) = r {
+                if let Err(e) = set_sent_to(&app2, &id2, to).await {
                     tracing::error!("failed to update the OTP sentTo field: {e}");
                 }
             }
@@ -99,14 +103,25 @@ pub async fn request(app: &Arc<App>, c: &Arc<Collection>, email: &str) -> ApiRes
     Ok(otp_id)
 }
 
-/// The outcome of a valid OTP: the (possibly just verified) record.
-pub async fn authenticate(
+/// Records where an OTP was emailed (only the first address counts, as in PocketBase).
+pub async fn set_sent_to(app: &App, otp_id: &str, to: String) -> ApiResult<()> {
+    let id = otp_id.to_string();
+    app.data
+        .write(move |conn| {
+            conn.execute("UPDATE `_otps` SET sentTo = ?1 WHERE id = ?2 AND sentTo = ''", [&to, &id])?;
+            Ok(())
+        })
+        .await
+}
+
+/// `auth-with-otp` check: the valid OTP row and its record.
+pub async fn check(
     app: &Arc<App>,
     c: &Arc<Collection>,
     otp_id: &str,
     password: &str,
     attempt_allowed: impl FnOnce(&str) -> bool,
-) -> ApiResult<Record> {
+) -> ApiResult<(Record, Record)> {
     enabled(c)?;
     let mut errs = ValidationErrors::new();
     if let Some(e) = form::required_len(otp_id, 1, 255) {
@@ -123,20 +138,26 @@ pub async fn authenticate(
         return Err(ApiError::bad_request(INVALID));
     }
     let (c2, rid) = (c.clone(), otp.get_str("recordRef").to_string());
-    let mut rec = app.data.read(move |conn| persist::find_by_id(conn, &c2, &rid)).await?.ok_or_else(|| ApiError::bad_request(INVALID))?;
+    let rec = app.data.read(move |conn| persist::find_by_id(conn, &c2, &rid)).await?.ok_or_else(|| ApiError::bad_request(INVALID))?;
     if !attempt_allowed(rec.id()) {
         return Err(ApiError::new(429, "Too many attempts, please try again later with a new OTP."));
     }
     if !super::hasher::verify(password.to_string(), otp.get_str("password").to_string()).await {
         return Err(ApiError::bad_request(INVALID));
     }
+    Ok((otp, rec))
+}
+
+/// `auth-with-otp` action: uses up the OTP and marks the record verified when the OTP went
+/// to its email. Returns the record to sign in.
+pub async fn consume(app: &Arc<App>, otp: &Record, mut rec: Record) -> ApiResult<Record> {
     if let Err(e) = delete_system_row(app, "_otps", otp.id()).await {
         tracing::error!("failed to delete used OTP {}: {e}", otp.id());
     }
     let sent_to = otp.get_str("sentTo");
     if rec.get("verified").as_bool() != Some(true) && !sent_to.is_empty() && rec.get_str("email") == sent_to {
         rec.values.insert("verified".into(), Value::Bool(true));
-        if c.option("mfa", "enabled").as_bool() != Some(true) {
+        if rec.collection.option("mfa", "enabled").as_bool() != Some(true) {
             let h = super::random_password_hash(&rec).await?;
             rec.values.insert("password".into(), Value::String(h));
         }
@@ -150,8 +171,7 @@ pub async fn authenticate(
 
 /// For the CLI (`superuser otp EMAIL`): a fresh OTP for a superuser, no email. Returns (id, code).
 pub async fn create_for_record(app: &App, rec: &Record) -> ApiResult<(String, String)> {
-    let length = usize::try_from(rec.collection.option("otp", "length").as_i64().unwrap_or(8)).unwrap_or(8).max(1);
-    let code = random_string(length, b"1234567890");
+    let code = new_code(&rec.collection);
     let hash = super::password::hash_bcrypt(&code, OTP_COST);
     let otp = insert_system_row(
         app,

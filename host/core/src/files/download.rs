@@ -18,6 +18,13 @@ pub struct Download {
     pub file: OpenedFile,
     /// The name used in Content-Disposition.
     pub name: String,
+    /// The storage key of the served file (PocketBase's `servedPath`).
+    pub key: String,
+    /// The record and file field the file belongs to (for `onFileDownloadRequest`).
+    pub record: crate::record::Record,
+    pub field: crate::model::Field,
+    /// Why a requested thumb is not served (PocketBase's `thumbError`).
+    pub thumb_error: Option<String>,
 }
 
 /// Thumb size always allowed besides the field's own `thumbs`.
@@ -84,13 +91,16 @@ pub async fn find_download(
         }
     };
     let original = open(key.clone()).await?.ok_or_else(|| ApiError::not_found(""))?;
-    let Some(size) = thumb.filter(|_| thumbs::IMAGE_CONTENT_TYPES.contains(&original.content_type.as_str())) else {
-        return Ok(Download { file: original, name: filename });
+    let field = field.clone();
+    let served = |file: OpenedFile, name: String, key: String, thumb_error: Option<String>| Download { file, name, key, record: rec.clone(), field: field.clone(), thumb_error };
+    let Some(size) = thumb.clone().filter(|_| thumbs::IMAGE_CONTENT_TYPES.contains(&original.content_type.as_str())) else {
+        let thumb_error = thumb.map(|t| format!("the thumb size {t:?} or the original file format are not supported"));
+        return Ok(served(original, filename, key, thumb_error));
     };
     let name = format!("{size}_{filename}");
     let thumb_key = record_file_key(&collection_id, &record_id, &format!("thumbs_{filename}/{name}"));
     if let Ok(Some(file)) = open(thumb_key.clone()).await {
-        return Ok(Download { file, name });
+        return Ok(served(file, name, thumb_key, None));
     }
     // generate it from the original (images are bounded by the field's maxSize)
     let content_type = original.content_type.clone();
@@ -104,13 +114,23 @@ pub async fn find_download(
     .map_err(|_| ApiError::not_found(""))?;
     let content = Arc::new(content);
     if thumbs::ensure(store.clone(), content.clone(), content_type.clone(), thumb_key.clone(), size).await {
-        if let Ok(Some(file)) = open(thumb_key).await {
-            return Ok(Download { file, name });
+        if let Ok(Some(file)) = open(thumb_key.clone()).await {
+            return Ok(served(file, name, thumb_key, None));
         }
     }
     // generation failed: the original after all
-    let original = open(key).await?.ok_or_else(|| ApiError::not_found(""))?;
-    Ok(Download { file: original, name: filename })
+    let original = open(key.clone()).await?.ok_or_else(|| ApiError::not_found(""))?;
+    Ok(served(original, filename, key, Some("failed to create the thumb".into())))
+}
+
+/// Opens the file stored under `key` (a served path changed by a hook); 404 when missing.
+pub async fn open_key(app: &App, key: String) -> ApiResult<OpenedFile> {
+    let store = storage(app);
+    tokio::task::spawn_blocking(move || store.open(&key))
+        .await
+        .map_err(|_| ApiError::internal(""))?
+        .map_err(|_| ApiError::not_found(""))?
+        .ok_or_else(|| ApiError::not_found(""))
 }
 
 /// The (collection id, record id) whose storage holds a view record's file (PocketBase's

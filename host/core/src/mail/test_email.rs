@@ -14,7 +14,7 @@ pub const TEMPLATES: [&str; 5] = ["verification", "password-reset", "email-chang
 
 /// Validates the form and sends the chosen template to `email` for a dummy record of the
 /// collection (default `_superusers`).
-pub async fn send_test_email(app: &App, email: &str, template: &str, collection: &str) -> ApiResult<()> {
+pub async fn send_test_email(app: &std::sync::Arc<App>, email: &str, template: &str, collection: &str) -> ApiResult<()> {
     let mut errs = ValidationErrors::new();
     let target = if collection.is_empty() { SUPERUSERS } else { collection };
     let found = app.schema().find(target).filter(|c| c.is_auth());

@@ -48,6 +48,15 @@ impl HookedModel for Record {
     }
 }
 
+/// Applies the values a request hook's handlers left in `data` (a record's JSON) to `rec`,
+/// as for the model hooks.
+pub async fn apply_hook_values(rec: &mut Record, data: &Map<String, Value>) -> ApiResult<()> {
+    if apply_values(rec, data) {
+        hash_passwords(rec).await?;
+    }
+    Ok(())
+}
+
 fn apply_values(rec: &mut Record, data: &Map<String, Value>) -> bool {
     let mut new_password = false;
     let c = rec.collection.clone();

@@ -515,7 +515,7 @@ pub(crate) fn discard_uploads(conn: &Connection, storage: &dyn FileStorage, rec:
     }
 }
 
-fn upload_files(storage: &dyn FileStorage, rec: &Record) -> ApiResult<Vec<String>> {
+pub(crate) fn upload_files(storage: &dyn FileStorage, rec: &Record) -> ApiResult<Vec<String>> {
     let mut done = vec![];
     for u in &rec.uploads {
         let key = files::record_file_key(&rec.collection.id, rec.id(), &u.name);

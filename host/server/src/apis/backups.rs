@@ -66,7 +66,11 @@ pub async fn create(ctx: Ctx, body: Body) -> HttpResult {
         }
         errs.into_result("An error occurred while validating the submitted data.")?;
     }
-    backups::create(&ctx.app, &name).await?;
+    // PocketBase words every failure here the same, a hook's error included
+    backups::create(&ctx.app, &name).await.map_err(|e| {
+        tracing::error!("backup {name:?}: {}", e.message);
+        ApiError::bad_request("Failed to create backup.")
+    })?;
     Ok(no_content())
 }
 

@@ -1,29 +1,69 @@
-//! `GET /api/files/{collection}/{recordId}/{filename}`: serving record files.
+//! `GET /api/files/{collection}/{recordId}/{filename}`: serving record files, and file
+//! tokens; both with their PocketBase hooks (tagged with the collection).
 
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use pocketbun_core::files::download::{find_download, new_file_token};
+use pocketbun_core::files::download::{find_download, new_file_token, open_key, Download};
 use pocketbun_core::files::serve::{self, parse_range};
 use pocketbun_core::files::ReadSeek;
 use std::io::{Read, Seek, SeekFrom};
 use std::time::SystemTime;
 
+const DOWNLOAD_HOOK: &str = "file-download-request";
+const TOKEN_HOOK: &str = "file-token-request";
+
+use serde_json::{json, Map, Value};
+
+use crate::auth_hooks::{around, RequestHook};
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 
-/// `POST /api/files/token`: a file token for the authenticated record.
+/// `POST /api/files/token`: a file token for the authenticated record, through
+/// `onFileTokenRequest` (handlers may change `e.token`).
 pub async fn token(ctx: Ctx) -> HttpResult {
-    let Some(auth) = &ctx.auth else {
+    let Some(auth) = ctx.auth.clone() else {
         return Err(pocketbun_core::ApiError::unauthorized("The request requires valid record authorization token.").into());
     };
-    Ok(crate::http::json::json_ok(serde_json::json!({ "token": new_file_token(auth) })))
+    let mut event = Map::new();
+    event.insert("token".into(), json!(new_file_token(&auth)));
+    let c = auth.collection.clone();
+    let hook = RequestHook { name: TOKEN_HOOK, collection: &c };
+    around(&ctx, hook, "/api/files/token", &Map::new(), Some(auth), event, move |flow| async move {
+        Ok(crate::http::json::json_ok(json!({ "token": flow.str("token") })))
+    })
+    .await
 }
 
+/// Serves a record file through `onFileDownloadRequest`: handlers may change
+/// `e.servedPath` (another stored file) and `e.servedName` or answer themselves.
 pub async fn download(ctx: Ctx, Path((collection, record_id, filename)): Path<(String, String, String)>) -> HttpResult {
     let token = ctx.query.get("token");
     let dl = find_download(&ctx.app, &collection, &record_id, &filename, token, ctx.query.get("thumb"), &ctx.remote_ip).await?;
+    let c = dl.record.collection.clone();
+    let mut event = Map::new();
+    event.insert("fileField".into(), dl.field.to_json());
+    event.insert("servedPath".into(), json!(dl.key));
+    event.insert("servedName".into(), json!(dl.name));
+    event.insert("thumbError".into(), dl.thumb_error.as_ref().map(|e| json!(e)).unwrap_or(Value::Null));
+    let hook = RequestHook { name: DOWNLOAD_HOOK, collection: &c };
+    let path = format!("/api/files/{collection}/{record_id}/{filename}");
+    let record = Some(dl.record.clone());
+    let ctx2 = ctx.clone();
+    around(&ctx, hook, &path, &Map::new(), record, event, move |flow| async move {
+        let mut dl = dl;
+        let (key, name) = (flow.str("servedPath"), flow.str("servedName"));
+        if key != dl.key {
+            dl.file = open_key(&ctx2.app, key).await?;
+        }
+        dl.name = name;
+        serve_download(&ctx2, dl)
+    })
+    .await
+}
+
+fn serve_download(ctx: &Ctx, dl: Download) -> HttpResult {
     let force_download = ctx.query.get("download").map(serve::is_truthy).unwrap_or(false);
     let mut headers = HeaderMap::new();
     let mut set = |name: header::HeaderName, value: &str| {

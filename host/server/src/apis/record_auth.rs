@@ -156,7 +156,18 @@ pub async fn auth_methods(ctx: Ctx, Path(coll): Path<String>) -> HttpResult {
 pub async fn auth_refresh(ctx: Ctx, Path(coll): Path<String>) -> HttpResult {
     let c = any_collection(&ctx, &coll)?;
     let rec = require_same_collection_auth(&ctx, &c)?;
-    auth_collection(&ctx, &coll)?;
+    let c = auth_collection(&ctx, &coll)?;
+    let hook = crate::auth_hooks::RequestHook { name: crate::auth_hooks::AUTH_REFRESH, collection: &c };
+    let ctx2 = ctx.clone();
+    crate::auth_hooks::around_auth(&ctx, hook, "auth-refresh", &Map::new(), Some(rec), Map::new(), move |flow| async move {
+        let rec = flow.record.ok_or_else(|| ApiError::not_found("Missing auth record context."))?;
+        refreshed_auth_response(&ctx2, rec).await
+    })
+    .await
+}
+
+/// The auth-refresh action: a new token when the presented one is refreshable.
+async fn refreshed_auth_response(ctx: &Ctx, rec: Record) -> HttpResult {
     let presented = ctx
         .headers
         .get("authorization")
@@ -167,7 +178,7 @@ pub async fn auth_refresh(ctx: Ctx, Path(coll): Path<String>) -> HttpResult {
         .and_then(|cl| cl.claims.get("refreshable").and_then(Value::as_bool))
         .unwrap_or(false);
     let token = if refreshable { new_auth_token(&rec, true, None) } else { presented };
-    auth_response(&ctx, rec, Some(token), "", &Map::new(), None).await
+    auth_response(ctx, rec, Some(token), "", &Map::new(), None).await
 }
 
 pub async fn impersonate(ctx: Ctx, Path((coll, id)): Path<(String, String)>, body: Body) -> HttpResult {

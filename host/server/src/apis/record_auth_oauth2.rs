@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 use super::record_auth::{auth_collection, auth_response, form_str};
+use crate::auth_hooks::{self as hooks, RequestHook};
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 use crate::http::form::{read_form, LOAD_FAILED};
@@ -164,16 +165,34 @@ pub async fn auth_with_oauth2(ctx: Ctx, Path(coll): Path<String>, body: Body) ->
     } else if !user.email.is_empty() {
         record = core_auth::find_by_email(&ctx.app, &c, &user.email).await?;
     }
-    let is_new = record.is_none();
-    let rec = submit(&ctx, &c, &provider_name, &user, record, link.map(|l| l.0), create_data).await.map_err(|e| {
-        if e.status == 400 && e.message.is_empty() {
-            ApiError::bad_request("Failed to authenticate.")
-        } else {
-            e
-        }
-    })?;
-    let meta = user.meta_json(is_new);
-    auth_response(&ctx, rec, None, "oauth2", &input, Some(meta)).await
+    // the request hook: handlers may change e.record, e.createData, e.isNewRecord...
+    let mut oauth2_user = user.meta_json(false);
+    if let Some(m) = oauth2_user.as_object_mut() {
+        m.remove("isNew");
+    }
+    let mut event = Map::new();
+    event.insert("providerName".into(), json!(provider_name));
+    // PocketBase exposes Go's `OAuth2User` field as `oAuth2User`
+    event.insert("oAuth2User".into(), oauth2_user);
+    event.insert("createData".into(), Value::Object(create_data.clone()));
+    event.insert("isNewRecord".into(), json!(record.is_none()));
+    let hook = RequestHook { name: hooks::AUTH_WITH_OAUTH2, collection: &c };
+    let (ctx2, c2, input2) = (ctx.clone(), c.clone(), input.clone());
+    let link_id = link.map(|l| l.0);
+    hooks::around_auth(&ctx, hook, "auth-with-oauth2", &input, record, event, move |flow| async move {
+        let create_data = flow.event.get("createData").and_then(Value::as_object).cloned().unwrap_or(create_data);
+        let is_new = flow.event.get("isNewRecord").and_then(Value::as_bool).unwrap_or(flow.record.is_none());
+        let rec = submit(&ctx2, &c2, &provider_name, &user, flow.record, link_id, create_data).await.map_err(|e| {
+            if e.status == 400 && e.message.is_empty() {
+                ApiError::bad_request("Failed to authenticate.")
+            } else {
+                e
+            }
+        })?;
+        let meta = user.meta_json(is_new);
+        auth_response(&ctx2, rec, None, "oauth2", &input2, Some(meta)).await
+    })
+    .await
 }
 
 /// PocketBase's oauth2Submit: creates or updates the record and the `_externalAuths` link.

@@ -6,7 +6,10 @@ use pocketbun_core::auth::hasher;
 use pocketbun_core::record::persist;
 use pocketbun_core::{ApiError, FieldError, ValidationErrors};
 
+use serde_json::{Map, Value};
+
 use super::record_auth::{auth_collection, auth_response, form_str, read_text_form};
+use crate::auth_hooks::{self as hooks, RequestHook};
 use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 
@@ -31,7 +34,7 @@ pub async fn auth_with_password(ctx: Ctx, Path(coll): Path<String>, body: Body) 
     }
     errs.into_result("An error occurred while validating the submitted data.")?;
     if !identity_field.is_empty() {
-        fields = vec![identity_field];
+        fields = vec![identity_field.clone()];
     } else if let Some(pos) = fields.iter().position(|f| f == "email") {
         let email = fields.remove(pos);
         fields.insert(0, email);
@@ -53,17 +56,24 @@ pub async fn auth_with_password(ctx: Ctx, Path(coll): Path<String>, body: Body) 
             Ok(None)
         })
         .await?;
-    let failed = || ApiError::bad_request("Failed to authenticate.");
-    let rec = match found {
-        Some(r) => r,
-        None => {
+    let hook = RequestHook { name: hooks::AUTH_WITH_PASSWORD, collection: &c };
+    let event: Map<String, Value> = [("identity", identity), ("identityField", identity_field), ("password", pass)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect();
+    let (ctx2, input2) = (ctx.clone(), input.clone());
+    hooks::around_auth(&ctx, hook, "auth-with-password", &input, found, event, move |flow| async move {
+        let failed = || ApiError::bad_request("Failed to authenticate.");
+        let pass = flow.str("password");
+        let Some(rec) = flow.record else {
             // spend comparable time on unknown identities (no user enumeration by timing)
             hasher::verify_dummy(pass).await;
             return Err(failed().into());
+        };
+        if !hasher::verify(pass, rec.get_str("password").to_string()).await {
+            return Err(failed().into());
         }
-    };
-    if !hasher::verify(pass, rec.get_str("password").to_string()).await {
-        return Err(failed().into());
-    }
-    auth_response(&ctx, rec, None, "password", &input, None).await
+        auth_response(&ctx2, rec, None, "password", &input2, None).await
+    })
+    .await
 }
