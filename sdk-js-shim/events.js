@@ -39,6 +39,7 @@
     "onMailerRecordEmailChangeSend", "onMailerRecordOTPSend", "onMailerRecordAuthAlertSend",
     "onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
     "onFileDownloadRequest", "onFileTokenRequest",
+    "onBatchRequest",
   ];
 
   function hookName(fnName) {

@@ -67,7 +67,7 @@ async fn run(ctx: &Ctx, host: &PluginHost, name: &str, c: &Collection, path: Str
     })
 }
 
-fn records_path(c: &Collection, id: Option<&str>) -> String {
+pub fn records_path(c: &Collection, id: Option<&str>) -> String {
     match id {
         Some(id) => format!("/api/collections/{}/records/{id}", c.name),
         None => format!("/api/collections/{}/records", c.name),
@@ -141,7 +141,7 @@ pub async fn view(ctx: &Ctx, host: &PluginHost, c: &Collection, item: Value) -> 
 }
 
 /// The record fields of a hook's `e.record` (meta keys dropped).
-fn record_fields(ev: &Value) -> Map<String, Value> {
+pub fn record_fields(ev: &Value) -> Map<String, Value> {
     let mut body = ev.get("record").and_then(Value::as_object).cloned().unwrap_or_default();
     for k in ["collectionId", "collectionName", "expand"] {
         body.remove(k);

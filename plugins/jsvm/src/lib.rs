@@ -31,6 +31,7 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("collection.js", include_str!("../../../sdk-js-shim/collection.js")),
     ("migrations.js", include_str!("../../../sdk-js-shim/migrations.js")),
     ("events.js", include_str!("../../../sdk-js-shim/events.js")),
+    ("router.js", include_str!("../../../sdk-js-shim/router.js")),
 ];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads

@@ -25,6 +25,7 @@ pub struct AppState {
 }
 
 /// Everything a handler needs to know about the caller.
+#[derive(Clone)]
 pub struct Ctx {
     pub app: Arc<App>,
     pub plugins: Option<Arc<pocketbun_wasm::PluginHost>>,
