@@ -66,6 +66,7 @@ onBatchRequest((e) => {
   if (!e.batch[0].url.includes("/notes/")) return e.next();
   if (e.batch.length > 2) throw new BadRequestError("too many sub-requests for this hook");
   if (e.batch[0].body.title === "answer") return e.json(200, { answeredBy: "onBatchRequest" });
+  e.batch[0].body.title = e.batch[0].body.title + " (batched)";
   return e.next();
 });
 
@@ -177,7 +178,7 @@ for (const [name, bin] of TARGETS) {
       batch.collection('notes').create({ title: 'one' });
       batch.collection('notes').create({ title: 'two' });
       const results = await batch.send();
-      assert.deepEqual(results.map((r) => [r.status, r.body.title]), [[200, 'one'], [200, 'two']]);
+      assert.deepEqual(results.map((r) => [r.status, r.body.title]), [[200, 'one (batched)'], [200, 'two']]);
       const store = await http(ctx.url, 'GET', '/mw/store');
       assert.equal(store.body.batchSeen, 'POST /api/collections/notes/records,POST /api/collections/notes/records');
 
@@ -193,7 +194,7 @@ for (const [name, bin] of TARGETS) {
       answered.collection('notes').create({ title: 'answer' });
       assert.deepEqual(await answered.send(), { answeredBy: 'onBatchRequest' });
       const titles = (await ctx.admin.collection('notes').getFullList({ sort: 'title' })).map((r) => r.title);
-      assert.deepEqual(titles, ['one', 'two']);
+      assert.deepEqual(titles, ['one (batched)', 'two']);
     });
 
     it('record request hooks run for batch sub-requests, in its transaction', async () => {
