@@ -3,7 +3,8 @@
 //! each sub-request through its record route, hooks included, inside the batch's
 //! transaction. Handlers may change `e.record` before `e.next()` (the write), answer
 //! themselves (that is the sub-request's response, nothing is written) or throw (the batch
-//! fails at that sub-request). Upserts (`PUT`) run without request hooks.
+//! fails at that sub-request). An upsert (`PUT`) fires the update hook when the record
+//! exists, the create hook otherwise.
 //!
 //! Without subscribers for any sub-request's collection the batch runs as one job on the
 //! writer thread ([`batch::run`]).
@@ -27,16 +28,38 @@ fn core_err(e: ApiError) -> CoreError {
     CoreError { status: e.status, message: e.message, data: e.data }
 }
 
+/// An upsert fires the create or the update request hook (known once it ran into the
+/// transaction's data).
+const UPSERT: &str = "upsert";
+
 /// The request hook sub-request `r` fires and its collection, when a plugin subscribed.
 fn hook_of(host: &PluginHost, ctx: &Ctx, r: &BatchRequest) -> Option<(&'static str, Arc<Collection>)> {
-    let (name, collection) = match &r.action {
-        BatchAction::Create { collection, .. } => (CREATE, collection),
-        BatchAction::Update { collection, .. } => (UPDATE, collection),
-        BatchAction::Delete { collection, .. } => (DELETE, collection),
-        _ => return None,
+    let (names, collection): (&[&'static str], _) = match &r.action {
+        BatchAction::Create { collection, .. } => (&[CREATE], collection),
+        BatchAction::Update { collection, .. } => (&[UPDATE], collection),
+        BatchAction::Delete { collection, .. } => (&[DELETE], collection),
+        BatchAction::Upsert { collection, .. } => (&[CREATE, UPDATE], collection),
+        BatchAction::Unknown => return None,
     };
     let c = ctx.app.schema().find(collection)?;
-    host.has_hooks(name, &[&c.id, &c.name]).then_some((name, c))
+    let subscribed = names.iter().any(|n| host.has_hooks(n, &[&c.id, &c.name]));
+    let name = if names.len() > 1 { UPSERT } else { names[0] };
+    subscribed.then_some((name, c))
+}
+
+/// An upsert as the create (no stored record with the submitted id) or update it is.
+async fn resolve_upsert(open: &OpenBatch, c: &Arc<Collection>, r: BatchRequest) -> ApiResult<(&'static str, BatchRequest)> {
+    let BatchRequest { action, mut req } = r;
+    let BatchAction::Upsert { collection, input } = action else { return Ok((UPSERT, BatchRequest { action, req })) };
+    let id = input.body.get("id").map(pocketbun_core::record::values::to_text).unwrap_or_default();
+    let exists = !id.is_empty() && open.find(c.clone(), id.clone()).await?.is_some();
+    Ok(if exists {
+        req.method = "PATCH".into();
+        (UPDATE, BatchRequest { action: BatchAction::Update { collection, id, input }, req })
+    } else {
+        req.method = "POST".into();
+        (CREATE, BatchRequest { action: BatchAction::Create { collection, input }, req })
+    })
 }
 
 /// Runs the batch, with the record request hooks of its sub-requests.
@@ -54,6 +77,11 @@ pub async fn run(ctx: &Ctx, requests: Vec<BatchRequest>, timeout: Duration) -> A
         }
         let res = match hook {
             None => open.run(r).await,
+            Some((UPSERT, c)) => match resolve_upsert(&open, &c, r).await {
+                Ok((name, r)) if host.has_hooks(name, &[&c.id, &c.name]) => hooked(ctx, &host, &open, name, c, r).await,
+                Ok((_, r)) => open.run(r).await,
+                Err(e) => Err(e),
+            },
             Some((name, c)) => hooked(ctx, &host, &open, name, c, r).await,
         };
         match res {

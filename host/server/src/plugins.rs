@@ -402,7 +402,7 @@ fn install_hooks(app: &App, host: Option<&Arc<PluginHost>>) {
     }
 }
 
-fn percent_decode(path: &str) -> String {
+pub fn percent_decode(path: &str) -> String {
     if !path.contains('%') {
         return path.to_string();
     }

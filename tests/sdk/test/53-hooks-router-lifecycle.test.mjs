@@ -217,6 +217,13 @@ for (const [name, bin] of TARGETS) {
         [204, null],
       ]);
 
+      // an upsert fires the update hook for an existing record, the create hook otherwise
+      const upserts = ctx.admin.createBatch();
+      upserts.collection('tasks').upsert({ id: t1.id, title: 'upserted' });
+      upserts.collection('tasks').upsert({ title: 'b' });
+      const upserted = await upserts.send();
+      assert.deepEqual(upserted.map((r) => [r.status, r.body.title]), [[200, 'upserted [update hook]'], [200, 'b [create hook]']]);
+
       // a hook error fails the batch at its sub-request and rolls everything back
       const failing = ctx.admin.createBatch();
       failing.collection('tasks').create({ title: 'rolled back' });
@@ -229,7 +236,7 @@ for (const [name, bin] of TARGETS) {
         return true;
       });
       const titles = (await tasks.getFullList({ sort: 'title' })).map((r) => r.title);
-      assert.deepEqual(titles, ['a [create hook]', 'keep me [create hook]', 't1 edited [update hook]']);
+      assert.deepEqual(titles, ['a [create hook]', 'b [create hook]', 'keep me [create hook]', 'upserted [update hook]']);
     });
 
     it('onTerminate runs on SIGTERM (its record is there after a restart)', async () => {

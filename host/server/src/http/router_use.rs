@@ -24,7 +24,7 @@ use super::context::Ctx;
 use super::error::HttpError;
 use super::ServerState;
 use crate::plugin_hooks::api_error;
-use crate::plugins::to_response;
+use crate::plugins::{percent_decode, to_response};
 
 pub const HOOK: &str = "router-use";
 
@@ -68,7 +68,7 @@ pub async fn run(State(state): State<ServerState>, req: Request, next: Next) -> 
         (String::new(), body)
     };
     let event = json!({"request": {
-        "method": parts.method.as_str(), "path": parts.uri.path(), "query": parts.uri.query().unwrap_or_default(),
+        "method": parts.method.as_str(), "path": percent_decode(parts.uri.path()), "query": parts.uri.query().unwrap_or_default(),
         "headers": header_list(&parts.headers), "params": [], "body": text, "remoteIp": ctx.remote_ip,
         "authJson": ctx.auth.as_ref().map(|a| app_api::full_json(a).to_string()),
     }});
