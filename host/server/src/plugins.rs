@@ -281,6 +281,13 @@ impl SharedPlugins {
         self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The host when it has untagged subscriptions to hook `name`; nothing is cloned
+    /// otherwise (this runs on every request).
+    pub fn subscribed(&self, name: &str) -> Option<Arc<PluginHost>> {
+        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().filter(|h| h.has_hooks(name, &[])).cloned()
+    }
+
     fn replace(&self, host: Option<Arc<PluginHost>>) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = host;
     }

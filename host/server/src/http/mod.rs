@@ -91,7 +91,7 @@ pub fn router(state: ServerState) -> Router {
         .method_not_allowed_fallback(plugin_route_or_not_found)
         .fallback(plugin_route_or_static)
         // the plugins' routerUse middlewares, inside the built-in ones as in PocketBase
-        .layer(middleware::from_fn_with_state(state.clone(), router_use::run))
+        .layer(router_use::RouterUseLayer(state.app.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), request_log::log_requests))
         .layer(middleware::from_fn_with_state(state.clone(), cors_and_security_headers))

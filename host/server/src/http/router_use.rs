@@ -9,20 +9,22 @@
 //! request goes straight on.
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use pocketbun_core::{app_api, ApiError};
-use pocketbun_wasm::DefaultAction;
+use futures_util::future::{BoxFuture, Either};
+use pocketbun_wasm::{DefaultAction, PluginHost};
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+use tower::{Layer, Service, ServiceExt};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
-use super::context::Ctx;
+use super::context::{AppState, Ctx};
 use super::error::HttpError;
-use super::ServerState;
 use crate::plugin_hooks::api_error;
 use crate::plugins::{percent_decode, to_response};
 
@@ -50,12 +52,54 @@ fn readable(parts: &Parts) -> bool {
     (ct.starts_with("application/json") || ct.starts_with("application/x-www-form-urlencoded")) && len.is_some_and(|l| l <= READABLE_BODY)
 }
 
-pub async fn run(State(state): State<ServerState>, req: Request, next: Next) -> Response {
-    let Some(host) = state.app.plugins.current().filter(|h| h.has_hooks(HOOK, &[])) else {
-        return next.run(req).await;
-    };
+/// The layer: the router wrapped in the plugins' middlewares.
+#[derive(Clone)]
+pub struct RouterUseLayer(pub AppState);
+
+impl<S> Layer<S> for RouterUseLayer {
+    type Service = RouterUse<S>;
+    fn layer(&self, inner: S) -> RouterUse<S> {
+        RouterUse { inner, state: self.0.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct RouterUse<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for RouterUse<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, BoxFuture<'static, Result<Response, Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // the fast path: a read lock and a set lookup, no allocation
+        let Some(host) = self.state.plugins.subscribed(HOOK) else { return Either::Left(self.inner.call(req)) };
+        // the ready service serves this request (from the hook chain's end); a clone stays
+        let inner = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, inner);
+        let state = self.state.clone();
+        Either::Right(Box::pin(async move { Ok(run(state, host, req, inner).await) }))
+    }
+}
+
+async fn run<S>(state: AppState, host: Arc<PluginHost>, req: Request, inner: S) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+{
     let (mut parts, body) = req.into_parts();
-    let ctx = match Ctx::from_request_parts(&mut parts, &state.app).await {
+    let ctx = match Ctx::from_request_parts(&mut parts, &state).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -85,7 +129,7 @@ pub async fn run(State(state): State<ServerState>, req: Request, next: Next) -> 
                     }
                     parts.headers = headers;
                 }
-                let mut res = next.run(Request::from_parts(parts, body)).await;
+                let Ok(mut res) = inner.oneshot(Request::from_parts(parts, body)).await;
                 // headers the middlewares set before `e.next()`; the handler's own win
                 let own: Vec<HeaderName> = res.headers().keys().cloned().collect();
                 for (k, v) in pairs(&ev["responseHeaders"]) {
