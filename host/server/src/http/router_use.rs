@@ -14,14 +14,14 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use pocketbun_core::{app_api, ApiError};
 use futures_util::future::{BoxFuture, Either};
+use pocketbun_core::{app_api, ApiError};
 use pocketbun_wasm::{DefaultAction, PluginHost};
+use serde_json::{json, Value};
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tower::{Layer, Service, ServiceExt};
-use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 
 use super::context::{AppState, Ctx};
 use super::error::HttpError;
