@@ -6,6 +6,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminClient, http } from '../lib/client.mjs';
+import { collect, waitUntil } from '../lib/realtime.mjs';
 import { makeTempDir, pocketbaseBin, pocketbunBin, startServer } from '../lib/server.mjs';
 
 // (PocketBase runs each handler in its own VM: handlers use no top-level variables)
@@ -116,6 +117,7 @@ for (const [name, bin] of TARGETS) {
         name: 'notes', type: 'base', listRule: '', viewRule: '', createRule: '',
         fields: [{ name: 'title', type: 'text' }],
       });
+      await ctx.admin.collections.create({ name: 'pings', type: 'base', listRule: '', viewRule: '', fields: [{ name: 'n', type: 'number' }] });
       await ctx.admin.collections.create({ name: 'tasks', type: 'base', fields: [{ name: 'title', type: 'text' }] });
       await ctx.admin.collections.create({ name: 'secrets', type: 'base', listRule: '', fields: [{ name: 'v', type: 'text' }] });
       await ctx.admin.send('/api/settings', { method: 'PATCH', body: { batch: { enabled: true, maxRequests: 10 } } });
@@ -165,6 +167,14 @@ for (const [name, bin] of TARGETS) {
       await http(ctx.url, 'GET', '/api/health', { headers: { 'X-Track': '1' } });
       const store = await http(ctx.url, 'GET', '/mw/store');
       assert.equal(store.body.healthStatus, 200);
+    });
+
+    it('realtime streams pass through the middlewares unbuffered', async () => {
+      const { events, unsubscribe } = await collect(ctx.admin, 'pings', '*');
+      await ctx.admin.collection('pings').create({ n: 7 });
+      await waitUntil(() => events.length === 1, 5000, 'the realtime event');
+      assert.equal(events[0].record.n, 7);
+      await unsubscribe();
     });
 
     it('onBootstrap ran once at start (and onServe on PocketBun)', async () => {
