@@ -5,7 +5,7 @@
 //
 // The host fires the hook "router-use" only when some plugin subscribed. Its event is
 // `{request}`; the last `e.next()` asks the host to serve the request (with the request
-// headers changed here and the response headers set so far) and gets back
+// headers and the auth changed here, and the response headers set so far) and gets back
 // `{response: {status, headers}}`, so `e.status()`/`e.written()` tell what the request
 // answered. A middleware that answers itself (`e.json(...)`) without `e.next()` is the
 // response; one that throws answers with the error envelope.
@@ -60,6 +60,7 @@
     // response headers of an earlier plugin's middlewares
     if (Array.isArray(ev.responseHeaders)) for (const h of ev.responseHeaders) e.__resHeaders.push(h);
     let inner = null;
+    const auth = e.auth;
     e.status = () => (inner ? inner.status : e.__body ? e.__body.status : 0);
     e.written = () => !!inner || e.__body !== undefined;
     try {
@@ -71,6 +72,14 @@
           out.requestHeadersChanged = true;
         } else if (ev.requestHeadersChanged) {
           out.requestHeadersChanged = true;
+        }
+        if (e.auth !== auth) {
+          // `e.auth = record` (or null): the handlers get that auth instead of the token's
+          out.authChanged = true;
+          out.auth = e.auth ? [e.auth.__collectionRef || e.auth.collection().id, e.auth.id] : null;
+        } else if (ev.authChanged) {
+          out.authChanged = true;
+          out.auth = ev.auth;
         }
         const after = JSON.parse(pbi.hostCall(pbi.host.hookNext, JSON.stringify(out)));
         inner = after.response || { status: 200, headers: [] };

@@ -16,14 +16,17 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::{BoxFuture, Either};
 use pocketbun_core::{app_api, ApiError};
-use pocketbun_wasm::{DefaultAction, PluginHost};
+use pocketbun_core::db::DbScope;
+use pocketbun_core::record::Record;
+use pocketbun_core::App;
+use pocketbun_wasm::{CoreError, DefaultAction, PluginHost};
 use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tower::{Layer, Service, ServiceExt};
 
-use super::context::{AppState, Ctx};
+use super::context::{AppState, AuthOverride, Ctx};
 use super::error::HttpError;
 use crate::plugin_hooks::api_error;
 use crate::plugins::{percent_decode, to_response};
@@ -118,10 +121,17 @@ where
     }});
     let served: Arc<Mutex<Option<Response>>> = Arc::default();
     let default: DefaultAction = {
-        let served = served.clone();
+        let (served, app) = (served.clone(), state.app.clone());
         Box::new(move |ev: Value| {
             Box::pin(async move {
                 let mut parts = parts;
+                if ev["authChanged"] == Value::Bool(true) {
+                    let auth = match ev["auth"].as_array().map(|a| (a.first().and_then(Value::as_str), a.get(1).and_then(Value::as_str))) {
+                        Some((Some(c), Some(id))) => Some(find_auth(&app, c, id).await.map_err(core_err)?),
+                        _ => None,
+                    };
+                    parts.extensions.insert(AuthOverride(auth));
+                }
                 if ev["requestHeadersChanged"] == Value::Bool(true) {
                     let mut headers = HeaderMap::new();
                     for (k, v) in pairs(&ev["request"]["headers"]) {
@@ -163,4 +173,14 @@ fn api_error_message(e: &pocketbun_wasm::RouteError) -> String {
         pocketbun_wasm::RouteError::Api(e) => e.message.clone(),
         pocketbun_wasm::RouteError::Failed(f) => f.to_string(),
     }
+}
+
+/// The record a middleware set as `e.auth`.
+async fn find_auth(app: &Arc<App>, collection: &str, id: &str) -> Result<Record, ApiError> {
+    let c = app_api::collection(app, collection)?;
+    app_api::find_by_id(&DbScope::Pool(app.data.clone()), c, id.to_string()).await
+}
+
+fn core_err(e: ApiError) -> CoreError {
+    CoreError { status: e.status, message: e.message, data: e.data }
 }
