@@ -40,6 +40,7 @@
     "onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
     "onFileDownloadRequest", "onFileTokenRequest",
     "onBackupCreate", "onBackupRestore",
+    "onBatchRequest",
   ];
 
   function hookName(fnName) {

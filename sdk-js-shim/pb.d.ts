@@ -89,7 +89,14 @@ interface RequestEvent {
     host: string;
     remoteAddr: string;
     url: { path: string; rawQuery: string; query(): QueryValues; string(): string };
-    header: { get(name: string): string; values(name: string): string[] };
+    header: {
+      get(name: string): string;
+      values(name: string): string[];
+      /** in a routerUse middleware before `e.next()`: changes the request the handler gets */
+      set(name: string, value: string): void;
+      add(name: string, value: string): void;
+      del(name: string): void;
+    };
     pathValue(name: string): string;
   };
   response: { header(): { set(k: string, v: string): void; add(k: string, v: string): void; get(k: string): string } };
@@ -99,6 +106,8 @@ interface RequestEvent {
   remoteIP(): string;
   requestInfo(): RequestInfo;
   written(): boolean;
+  /** The response status once written (0 before); in a routerUse middleware after `e.next()`: the handler's. */
+  status(): number;
   json(status: number, data: any): void;
   string(status: number, text: string): void;
   html(status: number, html: string): void;
@@ -142,6 +151,10 @@ declare function routerAdd(
   handler: (e: RequestEvent) => any,
   ...middlewares: Array<((e: RequestEvent) => any) | Middleware>
 ): void;
+
+/** Global middlewares around every request (built-in APIs, static files, routes); lower
+ * priorities run first. A middleware may answer itself, throw, or call `e.next()`. */
+declare function routerUse(...middlewares: Array<((e: RequestEvent) => any) | Middleware>): void;
 
 /** Every hook handler gets `e.next()`: call it to run the remaining handlers and the default
  * action; not calling it stops the chain; throwing aborts with that error. `tags` are
@@ -459,3 +472,13 @@ declare const $template: {
   loadString(...texts: string[]): Template;
   addFuncs(funcs: { [name: string]: (...args: any[]) => any }): typeof $template;
 };
+
+/** App lifecycle (run once per `serve`): onBootstrap after the app opened its data (throwing
+ * aborts the start), onServe before the server accepts requests (`e.server.addr`; a PocketBun
+ * extension: PocketBase's JS runtime has no onServe), onTerminate on SIGTERM/interrupt before
+ * the graceful shutdown. */
+declare const onBootstrap: Hook<HookEvent>;
+declare const onServe: Hook<HookEvent & { server: { addr: string } }>;
+declare const onTerminate: Hook<HookEvent & { isRestart: boolean }>;
+/** Around `POST /api/batch`: `e.batch` are the sub-requests (changes apply). */
+declare const onBatchRequest: Hook<RequestEvent & { batch: Array<{ method: string; url: string; headers: { [k: string]: string }; body: { [k: string]: any } }> }>;

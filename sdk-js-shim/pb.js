@@ -396,6 +396,7 @@
       return { auth: this.auth, body: parseBody(headers, this.__raw.body), query: q, headers: snake, method: this.__raw.method, context: "default" };
     }
     written() { return this.__body !== undefined; }
+    status() { return this.__body === undefined ? 0 : this.__body.status; }
     json(status, data) { this.__write(status, "application/json", JSON.stringify(data === undefined ? null : data)); }
     string(status, text) { this.__write(status, "text/plain; charset=utf-8", String(text)); }
     html(status, html) { this.__write(status, "text/html; charset=utf-8", String(html)); }
@@ -447,6 +448,11 @@
     constructor(map) { this.__map = map; }
     get(k) { return (this.__map[String(k).toLowerCase()] || [""])[0]; }
     values(k) { return this.__map[String(k).toLowerCase()] || []; }
+    // changes before `e.next()` in a routerUse middleware reach the request's handler
+    set(k, v) { this.__map[String(k).toLowerCase()] = [String(v)]; this.__changed(); }
+    add(k, v) { const key = String(k).toLowerCase(); (this.__map[key] = this.__map[key] || []).push(String(v)); this.__changed(); }
+    del(k) { delete this.__map[String(k).toLowerCase()]; this.__changed(); }
+    __changed() { Object.defineProperty(this.__map, "__changed", { value: true, configurable: true }); }
   }
 
   class EventResponse {
@@ -508,10 +514,7 @@
     routes.push({ id: routes.length, method: String(method).toUpperCase(), path: String(path), handler, middlewares: mws, chain: mws.concat([handler]) });
   };
 
-  global.routerUse = function () {
-    unsupported("routerUse");
-  };
-
+  // routerUse: router.js
   function registerHook(name, handler, tags) {
     if (typeof handler !== "function") throw new Error("the hook handler must be a function");
     const key = name + "|" + tags.join(",");

@@ -1,6 +1,7 @@
 //! `pocketbun`: a PocketBase-compatible backend in one binary.
 
 mod apis;
+mod batch_hooks;
 mod cli;
 mod commands;
 mod http;

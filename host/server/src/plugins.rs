@@ -320,6 +320,13 @@ impl SharedPlugins {
         self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The host when it has untagged subscriptions to hook `name`; nothing is cloned
+    /// otherwise (this runs on every request).
+    pub fn subscribed(&self, name: &str) -> Option<Arc<PluginHost>> {
+        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().filter(|h| h.has_hooks(name, &[])).cloned()
+    }
+
     fn replace(&self, host: Option<Arc<PluginHost>>) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = host;
     }
@@ -428,6 +435,15 @@ fn watch(opts: HostOptions, core: Arc<dyn PluginCore>, shared: SharedPlugins, ap
     }
 }
 
+/// Runs the app lifecycle hook `name` (`bootstrap`, `serve`, `terminate`) of the current
+/// plugins, if any subscribed. The app is already up, so the chain's end does nothing more;
+/// an error thrown by a handler is returned.
+pub async fn lifecycle(shared: &SharedPlugins, name: &str, event: Value) -> Result<(), ApiError> {
+    let Some(host) = shared.current().filter(|h| h.has_hooks(name, &[])) else { return Ok(()) };
+    let done: pocketbun_wasm::DefaultAction = Box::new(|ev| Box::pin(async move { Ok(ev) }));
+    host.run_hook(name, &[], event, done).await.map(|_| ()).map_err(crate::plugin_hooks::api_error)
+}
+
 /// Makes the app fire the event hooks of `host` (none when there are no plugins).
 fn install_hooks(app: &App, host: Option<&Arc<PluginHost>>) {
     match host {
@@ -436,7 +452,7 @@ fn install_hooks(app: &App, host: Option<&Arc<PluginHost>>) {
     }
 }
 
-fn percent_decode(path: &str) -> String {
+pub fn percent_decode(path: &str) -> String {
     if !path.contains('%') {
         return path.to_string();
     }

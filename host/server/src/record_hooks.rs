@@ -41,7 +41,7 @@ pub(crate) async fn run(ctx: &Ctx, host: &PluginHost, name: &str, c: &Collection
     request_hooks::run(ctx, host, name, &[&c.id, &c.name], path, body, event, default).await
 }
 
-fn records_path(c: &Collection, id: Option<&str>) -> String {
+pub fn records_path(c: &Collection, id: Option<&str>) -> String {
     match id {
         Some(id) => format!("/api/collections/{}/records/{id}", c.name),
         None => format!("/api/collections/{}/records", c.name),
@@ -115,7 +115,7 @@ pub async fn view(ctx: &Ctx, host: &PluginHost, c: &Collection, item: Value) -> 
 }
 
 /// The record fields of a hook's `e.record` (meta keys dropped).
-fn record_fields(ev: &Value) -> Map<String, Value> {
+pub fn record_fields(ev: &Value) -> Map<String, Value> {
     let mut body = ev.get("record").and_then(Value::as_object).cloned().unwrap_or_default();
     for k in ["collectionId", "collectionName", "expand"] {
         body.remove(k);

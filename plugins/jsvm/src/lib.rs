@@ -34,6 +34,7 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("events.js", include_str!("../../../sdk-js-shim/events.js")),
     ("mails.js", include_str!("../../../sdk-js-shim/mails.js")),
     ("filesystem.js", include_str!("../../../sdk-js-shim/filesystem.js")),
+    ("router.js", include_str!("../../../sdk-js-shim/router.js")),
 ];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads

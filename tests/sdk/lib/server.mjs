@@ -100,6 +100,7 @@ async function waitHealthy(url, child, logs, timeoutMs) {
  *   superuser  create/update the admin superuser first (default true)
  *   keepDir    do not delete the dir on stop (the caller owns it)
  *   env        extra environment variables for the server process
+ *   args       extra arguments for `serve`
  *   hooks      {relativePath: source} written to <baseDir>/pb_hooks (the default --hooksDir)
  *   plugins    {fileName: path of a .wasm component} copied to <baseDir>/pb_plugins (the
  *              default --pluginsDir, relative to the server's cwd)
@@ -135,7 +136,7 @@ export async function startServer(options = {}) {
     }
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(bin, ['serve', `--http=127.0.0.1:${port}`, `--dir=${dir}`], {
+    const child = spawn(bin, ['serve', `--http=127.0.0.1:${port}`, `--dir=${dir}`, ...(options.args ?? [])], {
       cwd: baseDir,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

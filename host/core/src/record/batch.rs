@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::rules::RequestInfo;
 use super::service::{self, record_json, BatchFiles, WriteInput};
 use crate::app::App;
+use crate::db::WriteTx;
 use crate::error::{ApiError, ApiResult};
 use crate::fields_picker::FieldsPicker;
 use crate::files;
@@ -42,10 +43,10 @@ pub struct BatchResponse {
     pub body: Value,
 }
 
-const FAILED: &str = "Batch transaction failed.";
+pub const FAILED: &str = "Batch transaction failed.";
 
 /// PocketBase's error for a failed sub-request: its index and its own error response.
-fn failed_at(index: usize, err: ApiError) -> ApiError {
+pub fn failed_at(index: usize, err: ApiError) -> ApiError {
     let item = json!({"code": "batch_request_failed", "message": "Batch request failed.", "response": err.to_json()});
     let mut requests = Map::new();
     requests.insert(index.to_string(), item);
@@ -95,6 +96,84 @@ pub async fn run(app: &App, requests: Vec<BatchRequest>, timeout: Duration) -> A
             Ok(responses)
         })
         .await
+}
+
+/// A batch run one sub-request at a time from async code, so that plugin hooks can wrap
+/// each sub-request (PocketBase runs the record request hooks of every sub-request): one
+/// write transaction stays open across the sub-requests. Callers map a sub-request's error
+/// with [`failed_at`] and end with [`OpenBatch::commit`] or [`OpenBatch::abort`].
+pub struct OpenBatch {
+    tx: WriteTx,
+    app_data: crate::db::Db,
+    schema: Arc<Schema>,
+    storage: Arc<dyn files::FileStorage>,
+    files: Arc<parking_lot::Mutex<BatchFiles>>,
+    started: Instant,
+    timeout: Duration,
+}
+
+impl OpenBatch {
+    pub async fn begin(app: &App, timeout: Duration) -> ApiResult<Self> {
+        // the transaction's own limit is a backstop; the timeout is checked between steps
+        let tx = app.data.begin_write_tx(timeout + Duration::from_secs(5)).await?;
+        Ok(Self {
+            tx,
+            app_data: app.data.clone(),
+            schema: app.schema(),
+            storage: files::storage(app),
+            files: Arc::default(),
+            started: Instant::now(),
+            timeout,
+        })
+    }
+
+    /// Whether the batch ran out of time (its error is then `FAILED` as is).
+    pub fn timed_out(&self) -> bool {
+        self.started.elapsed() > self.timeout
+    }
+
+    /// A record as the transaction sees it (earlier sub-requests included).
+    pub async fn find(&self, c: Arc<Collection>, id: String) -> ApiResult<Option<crate::record::Record>> {
+        self.tx.run(move |conn| super::persist::find_by_id(conn, &c, &id)).await
+    }
+
+    /// Runs one sub-request in the transaction.
+    pub async fn run(&self, r: BatchRequest) -> ApiResult<BatchResponse> {
+        let (schema, storage, files) = (self.schema.clone(), self.storage.clone(), self.files.clone());
+        self.tx.run(move |conn| run_one(conn, &schema, storage.as_ref(), r, &mut files.lock())).await
+    }
+
+    pub async fn commit(&self) -> ApiResult<()> {
+        if self.timed_out() {
+            self.abort().await;
+            return Err(ApiError::bad_request(FAILED));
+        }
+        if let Err(e) = self.tx.commit().await {
+            tracing::warn!("batch commit failed: {}", e.message);
+            self.discard().await;
+            return Err(ApiError::bad_request(FAILED));
+        }
+        self.files.lock().finish(&self.schema, self.storage.as_ref());
+        Ok(())
+    }
+
+    /// Rolls everything back and removes the files uploaded so far.
+    pub async fn abort(&self) {
+        let _ = self.tx.rollback().await;
+        self.discard().await;
+    }
+
+    async fn discard(&self) {
+        let files = std::mem::take(&mut *self.files.lock());
+        let storage = self.storage.clone();
+        let _ = self
+            .app_data
+            .write(move |conn| {
+                files.discard(conn, storage.as_ref());
+                Ok(())
+            })
+            .await;
+    }
 }
 
 fn collection(schema: &Schema, id_or_name: &str, message: &str) -> ApiResult<Arc<Collection>> {

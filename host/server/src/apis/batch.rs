@@ -3,9 +3,15 @@
 //! `pocketbun_core::record::batch`.
 
 use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use pocketbun_core::record::batch::BatchResponse;
+use pocketbun_core::record::rules::RequestInfo;
+use pocketbun_wasm::{CoreError, DefaultAction, PluginHost};
+use std::sync::{Arc, Mutex};
 use pocketbun_core::error::{FieldError, ValidationErrors};
 use pocketbun_core::files::{InputFile, PendingUpload};
-use pocketbun_core::record::batch::{self, BatchAction, BatchRequest};
+use pocketbun_core::record::batch::{BatchAction, BatchRequest};
 use pocketbun_core::record::service::WriteInput;
 use pocketbun_core::ApiError;
 use serde::Deserialize;
@@ -18,6 +24,13 @@ use crate::http::context::Ctx;
 use crate::http::error::HttpResult;
 use crate::http::json::json_ok;
 use crate::http::query::Query;
+use crate::plugin_hooks::api_error;
+use crate::plugins::{request_event, to_response};
+
+/// PocketBase's `onBatchRequest`.
+const HOOK: &str = "batch-request";
+
+type Files = Vec<(String, Vec<InputFile>)>;
 
 /// One item of `requests` as submitted.
 #[derive(Debug, Deserialize, Default)]
@@ -140,20 +153,30 @@ pub async fn run(ctx: Ctx, body: Body) -> HttpResult {
         if e.status == 413 {
             e
         } else {
-            ApiError::bad_request("Failed to read the submitted batch data.")
+            read_failed()
         }
     })?;
-    let form: BatchForm = serde_json::from_value(Value::Object(parsed.data))
-        .map_err(|_| ApiError::bad_request("Failed to read the submitted batch data."))?;
+    let form: BatchForm = serde_json::from_value(Value::Object(parsed.data)).map_err(|_| read_failed())?;
     let submitted: Vec<SubmittedRequest> = form.requests.unwrap_or_default().into_iter().map(Option::unwrap_or_default).collect();
     validate(&submitted, limits.max_requests)?;
+    let base = ctx.request_info(Map::new());
+    match ctx.plugins.clone().filter(|h| h.has_hooks(HOOK, &[])) {
+        None => Ok(respond(execute(&ctx, &base, submitted, parsed.files, limits.timeout).await?)),
+        Some(host) => hooked(&ctx, &host, base, submitted, parsed.files, limits.timeout).await,
+    }
+}
 
-    let mut files = parsed.files;
+fn read_failed() -> ApiError {
+    ApiError::bad_request("Failed to read the submitted batch data.")
+}
+
+/// Runs the sub-requests in one transaction; `base` is the batch request as rules see it.
+async fn execute(ctx: &Ctx, base: &RequestInfo, submitted: Vec<SubmittedRequest>, mut files: Files, timeout: Duration) -> Result<Vec<BatchResponse>, ApiError> {
     let mut requests = Vec::with_capacity(submitted.len());
     for (i, s) in submitted.into_iter().enumerate() {
         let input = WriteInput { body: s.body.unwrap_or_default(), files: take_files(&mut files, i) };
         let (action, query) = parse_action(&s.method, &s.url, input);
-        let mut req = ctx.request_info(Map::new());
+        let mut req = base.clone();
         req.context = "batch".into();
         req.method = s.method;
         req.query = Query::parse(query.as_deref()).to_json();
@@ -162,7 +185,49 @@ pub async fn run(ctx: Ctx, body: Body) -> HttpResult {
         }
         requests.push(BatchRequest { action, req });
     }
-    let responses = batch::run(&ctx.app, requests, limits.timeout).await?;
+    crate::batch_hooks::run(ctx, requests, timeout).await
+}
+
+fn respond(responses: Vec<BatchResponse>) -> axum::response::Response {
     let out: Vec<Value> = responses.into_iter().map(|r| json!({"body": r.body, "status": r.status})).collect();
-    Ok(json_ok(Value::Array(out)))
+    json_ok(Value::Array(out))
+}
+
+/// `onBatchRequest` around the batch: `e.batch` are the sub-requests (`{method, url,
+/// headers, body}`), which handlers may change before `e.next()`, or answer themselves.
+async fn hooked(ctx: &Ctx, host: &PluginHost, base: RequestInfo, submitted: Vec<SubmittedRequest>, files: Files, timeout: Duration) -> HttpResult {
+    let batch: Vec<Value> = submitted
+        .into_iter()
+        .map(|s| json!({"method": s.method, "url": s.url, "headers": s.headers.unwrap_or_default(), "body": s.body.unwrap_or_default()}))
+        .collect();
+    let mut body = Map::new();
+    body.insert("requests".into(), Value::Array(batch.clone()));
+    let event = json!({"batch": batch, "request": request_event(ctx, "/api/batch".into(), &body)});
+    let results: Arc<Mutex<Option<Vec<BatchResponse>>>> = Arc::default();
+    let default: DefaultAction = {
+        let (ctx, results) = (ctx.clone(), results.clone());
+        Box::new(move |ev: Value| {
+            Box::pin(async move {
+                let submitted: Vec<SubmittedRequest> =
+                    serde_json::from_value(ev.get("batch").cloned().unwrap_or_default()).map_err(|_| core_err(read_failed()))?;
+                let responses = execute(&ctx, &base, submitted, files, timeout).await.map_err(core_err)?;
+                if let Ok(mut r) = results.lock() {
+                    *r = Some(responses);
+                }
+                Ok(ev)
+            })
+        })
+    };
+    let outcome = host.run_hook(HOOK, &[], event, default).await.map_err(api_error)?;
+    if let Some(res) = outcome.response {
+        return Ok(to_response(res));
+    }
+    Ok(match results.lock().ok().and_then(|mut r| r.take()) {
+        Some(responses) => respond(responses),
+        None => StatusCode::OK.into_response(),
+    })
+}
+
+fn core_err(e: ApiError) -> CoreError {
+    CoreError { status: e.status, message: e.message, data: e.data }
 }

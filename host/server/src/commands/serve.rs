@@ -40,6 +40,8 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
     let public_dir = g.public_dir();
     rt.block_on(async move {
         let plugins = crate::plugins::load(g, &app).await?;
+        crate::plugins::lifecycle(&plugins, "bootstrap", serde_json::json!({})).await.map_err(|e| format!("onBootstrap: {}", e.message))?;
+        let lifecycle_plugins = plugins.clone();
         let state = ServerState {
             app: crate::plugins::app_state(g, &app, plugins),
             public_dir: public_dir.is_dir().then(|| Arc::new(public_dir)),
@@ -53,6 +55,8 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
+        let serve_event = serde_json::json!({"server": {"addr": host}});
+        crate::plugins::lifecycle(&lifecycle_plugins, "serve", serve_event).await.map_err(|e| format!("onServe: {}", e.message))?;
         println!("{} Server started at {base_url}", chrono::Local::now().format("%Y/%m/%d %H:%M:%S"));
         println!("├─ REST API:  {base_url}/api/");
         println!("└─ Dashboard: {base_url}/_/");
@@ -63,6 +67,10 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
         let broker = app.realtime.clone();
         let shutdown = async move {
             shutdown_signal().await;
+            // PocketBase fires onTerminate on the signal, while the server still runs
+            if let Err(e) = crate::plugins::lifecycle(&lifecycle_plugins, "terminate", serde_json::json!({"isRestart": false})).await {
+                tracing::error!("onTerminate: {}", e.message);
+            }
             // end the SSE streams so the graceful shutdown does not wait for them
             broker.shutdown();
         };

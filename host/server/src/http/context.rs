@@ -87,13 +87,19 @@ impl Ctx {
     }
 }
 
+/// The request's auth as a `routerUse` middleware set it (`e.auth = record`), instead of
+/// the one of its token.
+#[derive(Clone)]
+pub struct AuthOverride(pub Option<Record>);
+
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let app = state.app.clone();
-        let auth = match parts.headers.get("authorization").and_then(|v| v.to_str().ok()) {
-            Some(token) if !token.is_empty() => authenticate(&app, token, TokenType::Auth).await,
+        let auth = match (parts.extensions.get::<AuthOverride>(), parts.headers.get("authorization").and_then(|v| v.to_str().ok())) {
+            (Some(set), _) => set.0.clone(),
+            (None, Some(token)) if !token.is_empty() => authenticate(&app, token, TokenType::Auth).await,
             _ => None,
         };
         if let (Some(slot), Some(a)) = (parts.extensions.get::<super::request_log::AuthSlot>(), &auth) {

@@ -8,6 +8,7 @@ pub mod json;
 pub mod query;
 pub mod rate_limit;
 pub mod request_log;
+pub mod router_use;
 
 use axum::extract::{FromRef, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
@@ -93,6 +94,8 @@ pub fn router(state: ServerState) -> Router {
         .merge(api)
         .method_not_allowed_fallback(plugin_route_or_not_found)
         .fallback(plugin_route_or_static)
+        // the plugins' routerUse middlewares, inside the built-in ones as in PocketBase
+        .layer(router_use::RouterUseLayer(state.app.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), request_log::log_requests))
         .layer(middleware::from_fn_with_state(state.clone(), cors_and_security_headers))
