@@ -42,8 +42,11 @@ struct StreamState {
     /// PB_CONNECT, sent first.
     first: Option<Message>,
     idle: std::time::Duration,
-    /// Ends the stream after `idle` without a message (re-armed once per written frame).
+    /// Ends the stream after `idle` without a message (moved to `last_write + idle` when it
+    /// fires early, instead of being reset on every frame: a timer-wheel update per message
+    /// shows up in the fan-out profile).
     idle_timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    last_write: Instant,
     max_lifetime: std::pin::Pin<Box<tokio::time::Sleep>>,
     /// `onRealtimeMessageSend` handlers, when there are any at connect time.
     message_hook: Option<MessageHook>,
@@ -56,13 +59,22 @@ impl StreamState {
         let client = self.reg.client.clone();
         let first = match self.first.take() {
             Some(m) => m,
-            None => tokio::select! {
-                biased;
-                _ = client.closed.notified() => None,
-                m = self.rx.recv() => m,
-                _ = self.idle_timer.as_mut() => None,
-                _ = self.max_lifetime.as_mut() => None,
-            }?,
+            None => loop {
+                tokio::select! {
+                    biased;
+                    _ = client.closed.notified() => return None,
+                    m = self.rx.recv() => break m?,
+                    _ = self.idle_timer.as_mut() => {
+                        // writes only note their time; the timer catches up when it fires
+                        let deadline = self.last_write + self.idle;
+                        if Instant::now() >= deadline {
+                            return None;
+                        }
+                        self.idle_timer.as_mut().reset(deadline);
+                    }
+                    _ = self.max_lifetime.as_mut() => return None,
+                }
+            },
         };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -81,8 +93,7 @@ impl StreamState {
             };
             push_sse_event(&mut buf, &client.id, &m.name, &m.data);
         }
-        let idle = self.idle;
-        self.idle_timer.as_mut().reset(Instant::now() + idle);
+        self.last_write = Instant::now();
         Some(buf.freeze())
     }
 }
@@ -130,6 +141,7 @@ pub async fn connect(ctx: Ctx) -> Response {
         rx,
         idle,
         idle_timer: Box::pin(tokio::time::sleep(idle)),
+        last_write: Instant::now(),
         max_lifetime: Box::pin(tokio::time::sleep(max_lifetime)),
         message_hook: MessageHook::new(&ctx),
         reg,
