@@ -40,6 +40,10 @@
     "onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
     "onFileDownloadRequest", "onFileTokenRequest",
     "onBackupCreate", "onBackupRestore",
+    "onModelValidate",
+    "onModelCreate", "onModelCreateExecute", "onModelAfterCreateSuccess", "onModelAfterCreateError",
+    "onModelUpdate", "onModelUpdateExecute", "onModelAfterUpdateSuccess", "onModelAfterUpdateError",
+    "onModelDelete", "onModelDeleteExecute", "onModelAfterDeleteSuccess", "onModelAfterDeleteError",
     "onBatchRequest",
   ];
 
@@ -68,6 +72,9 @@
     if (this.__hidden) for (const f of fields) this.__hidden.delete(String(f));
     return this;
   };
+  // The model's table, as PocketBase's models report it (handy in the generic onModel* hooks).
+  Record.prototype.tableName = function () { return this.collection().name; };
+  Collection.prototype.tableName = function () { return "_collections"; };
   // Accepted for compatibility: every key set on a PocketBun record is exported.
   Record.prototype.withCustomData = function () { return this; };
   Record.prototype.expand = function () { return this.__expand || {}; };
@@ -139,6 +146,11 @@
 
   // ---------------------------------------------------------------- events
 
+  // A collection's JSON (as opposed to a record's): it has its fields and no collectionId.
+  function isCollectionJson(v) {
+    return Array.isArray(v.fields) && typeof v.type === "string" && !("collectionId" in v);
+  }
+
   function wrap(ev) {
     const e = ev.request ? pbi.requestEvent(ev.request) : { app: global.$app };
     for (const k of Object.keys(ev)) {
@@ -148,6 +160,8 @@
         case "record": e.record = v ? recordIn(v) : null; break;
         case "records": e.records = (v || []).map(recordIn); break;
         case "collection": e.collection = v ? new Collection(v) : null; break;
+        // the generic onModel* hooks: a record or a collection
+        case "model": e.model = !v ? null : isCollectionJson(v) ? new Collection(v) : recordIn(v); break;
         case "collections": e.collections = (v || []).map((c) => new Collection(c)); break;
         case "auth": if (!ev.request) e.auth = v ? recordIn(v) : null; break;
         case "error": e.error = v ? new ApiError(v.status, v.message, v.data) : null; break;
@@ -169,6 +183,7 @@
         case "record": out.record = e.record ? recordOut(e.record) : null; break;
         case "records": out.records = (e.records || []).map(recordOut); break;
         case "collection": out.collection = e.collection ? plain(e.collection) : null; break;
+        case "model": out.model = !e.model ? null : e.model instanceof Record ? recordOut(e.model) : plain(e.model); break;
         case "collections": out.collections = plain(e.collections || []); break;
         case "client": out.client = e.client ? e.client.__d : null; break;
         case "result": {
@@ -190,10 +205,11 @@
       if (after.record.expand) e.record.__expand = after.record.expand;
     }
     if (after.collection && e.collection) e.collection.__refresh(after.collection);
+    if (after.model && e.model) e.model.__refresh(after.model);
     // the host applied the client's changes (and sent its outbox) in the default action
     if (after.client && e.client instanceof RealtimeClient) e.client.__d = after.client;
     for (const k of Object.keys(after)) {
-      if (!["record", "records", "collection", "collections", "result", "request", "error", "auth", "client"].includes(k)) e[k] = after[k];
+      if (!["record", "records", "collection", "collections", "model", "result", "request", "error", "auth", "client"].includes(k)) e[k] = after[k];
     }
   }
 

@@ -252,6 +252,24 @@ declare const $mails: {
 declare function cronAdd(id: string, expression: string, handler: () => void): void;
 declare function cronRemove(id: string): void;
 
+// ---- generic model hooks: run inside the typed record/collection hooks, e.model is the
+// Record or Collection (tableName() tells which).
+interface ModelEvent extends HookEvent { model: Record | Collection; type: "validate" | "create" | "update" | "delete"; context: string }
+interface ModelErrorEvent extends ModelEvent { error: ApiError }
+declare const onModelValidate: Hook<ModelEvent>;
+declare const onModelCreate: Hook<ModelEvent>;
+declare const onModelCreateExecute: Hook<ModelEvent>;
+declare const onModelAfterCreateSuccess: Hook<ModelEvent>;
+declare const onModelAfterCreateError: Hook<ModelErrorEvent>;
+declare const onModelUpdate: Hook<ModelEvent>;
+declare const onModelUpdateExecute: Hook<ModelEvent>;
+declare const onModelAfterUpdateSuccess: Hook<ModelEvent>;
+declare const onModelAfterUpdateError: Hook<ModelErrorEvent>;
+declare const onModelDelete: Hook<ModelEvent>;
+declare const onModelDeleteExecute: Hook<ModelEvent>;
+declare const onModelAfterDeleteSuccess: Hook<ModelEvent>;
+declare const onModelAfterDeleteError: Hook<ModelErrorEvent>;
+
 interface CollectionModelEvent extends HookEvent { collection: Collection; type: "create" | "update" | "delete" | "validate"; context: string; }
 interface CollectionErrorEvent extends CollectionModelEvent { error: ApiError; }
 

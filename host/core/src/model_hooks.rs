@@ -11,6 +11,9 @@
 //! thread is never held while plugin code runs, so a handler's own `$app.save` cannot
 //! deadlock (it commits separately).
 //!
+//! Every stage also runs PocketBase's generic `onModel*` hook (`model-create`, ...) inside
+//! the typed one, with the model as `e.model`.
+//!
 //! Callers ask [`chain`] first: without subscribers the write runs directly (no JSON).
 
 use parking_lot::Mutex;
@@ -56,12 +59,25 @@ pub struct Names {
 }
 
 impl Names {
-    fn all(&self) -> Vec<&'static str> {
+    /// Every hook of the write, the generic `model-*` ones included.
+    fn all(&self) -> Vec<String> {
         let mut v = vec![self.outer, self.execute, self.success, self.error];
         v.extend(self.validate);
-        v
+        let generic: Vec<String> = v.iter().filter_map(|n| generic(n)).collect();
+        v.into_iter().map(str::to_string).chain(generic).collect()
     }
 }
+
+/// PocketBase's generic `onModel*` hook of a typed one (`record-create` -> `model-create`,
+/// `collection-after-delete-error` -> `model-after-delete-error`). It runs inside the typed
+/// hook (PocketBase proxies the typed hooks through the generic ones, typed handlers first),
+/// with the model under `e.model`.
+fn generic(name: &str) -> Option<String> {
+    name.split_once('-').map(|(_, rest)| format!("model-{rest}"))
+}
+
+/// The event key of the generic hooks.
+const MODEL_KEY: &str = "model";
 
 pub struct Chain<M> {
     hooks: Arc<dyn HookDispatcher>,
@@ -80,7 +96,8 @@ impl<M> Clone for Chain<M> {
 /// The chain of a write when any of its hooks has subscribers for `tags` (the model's
 /// collection id and name).
 pub fn chain<M: HookedModel>(slot: &HookSlot, tags: [String; 2], kind: &'static str, names: &Names) -> Option<Chain<M>> {
-    let hooks = slot.subscribed(&names.all(), &[&tags[0], &tags[1]])?;
+    let all = names.all();
+    let hooks = slot.subscribed(&all.iter().map(String::as_str).collect::<Vec<_>>(), &[&tags[0], &tags[1]])?;
     Some(Chain { hooks, tags: Arc::new(tags), kind, _model: Default::default() })
 }
 
@@ -93,48 +110,79 @@ impl<M: HookedModel> Chain<M> {
         self.hooks.has(name, &self.tags())
     }
 
-    fn event(&self, model: &M, kind: &str) -> Value {
-        json!({M::KEY: model.export(), "type": kind, "context": "default"})
+    fn event(&self, key: &str, model: &M, kind: &str) -> Value {
+        json!({key: model.export(), "type": kind, "context": "default"})
     }
 
-    /// Runs `step` on the shared model inside hook `name` (directly without subscribers);
-    /// `kind` is the event's `type`.
+    /// Runs `step` on the shared model inside hook `name` and, within it, inside its generic
+    /// `model-*` hook (each directly when it has no subscribers); `kind` is the event's `type`.
     async fn stage(&self, name: &str, kind: &'static str, model: &Shared<M>, step: Step<M>) -> ApiResult<()> {
+        let step = match generic(name).filter(|g| self.has(g)) {
+            None => step,
+            Some(g) => {
+                let chain = self.clone();
+                Box::new(move |shared: Shared<M>| -> HookFuture<ApiResult<()>> { Box::pin(async move { chain.stage_keyed(MODEL_KEY, &g, kind, &shared, step).await }) })
+            }
+        };
+        self.stage_keyed(M::KEY, name, kind, model, step).await
+    }
+
+    /// One hook around `step`, the model under `key` in its event.
+    async fn stage_keyed(&self, key: &'static str, name: &str, kind: &'static str, model: &Shared<M>, step: Step<M>) -> ApiResult<()> {
         if !self.has(name) {
             return step(model.clone()).await;
         }
-        let event = self.event(&model.lock(), kind);
-        let exported = event[M::KEY].clone();
+        let event = self.event(key, &model.lock(), kind);
+        let exported = event[key].clone();
         let before = exported.clone();
         let ran = Arc::new(AtomicBool::new(false));
         let (shared, chain, ran2) = (model.clone(), self.clone(), ran.clone());
         let action: HookAction = Box::new(move |mut ev: Value| {
             Box::pin(async move {
                 ran2.store(true, Ordering::SeqCst);
-                M::apply(shared.clone(), exported, ev[M::KEY].take()).await?;
+                M::apply(shared.clone(), exported, ev[key].take()).await?;
                 step(shared.clone()).await?;
-                let out = chain.event(&shared.lock(), kind);
+                let out = chain.event(key, &shared.lock(), kind);
                 Ok(out)
             })
         });
         let mut after = self.hooks.dispatch(name, &self.tags(), event, action).await?;
         if !ran.load(Ordering::SeqCst) {
             // the chain stopped: the handlers' changes stay on the (unwritten) model
-            M::apply(model.clone(), before, after[M::KEY].take()).await?;
+            M::apply(model.clone(), before, after[key].take()).await?;
         }
         Ok(())
     }
 
+    /// The after-success/error hook `name`, and its generic `model-*` hook inside it.
     async fn notify(&self, name: &str, model: &M, error: Option<&ApiError>) -> ApiResult<()> {
-        if !self.has(name) {
+        let generic = generic(name).filter(|g| self.has(g));
+        if !self.has(name) && generic.is_none() {
             return Ok(());
         }
-        let mut event = self.event(model, self.kind);
-        if let Some(e) = error {
-            event["error"] = json!({"status": e.status, "message": e.message, "data": e.data});
+        let event = |key: &str| {
+            let mut ev = self.event(key, model, self.kind);
+            if let Some(e) = error {
+                ev["error"] = json!({"status": e.status, "message": e.message, "data": e.data});
+            }
+            ev
+        };
+        let inner = generic.map(|g| (g, event(MODEL_KEY)));
+        let (hooks, tags) = (self.hooks.clone(), self.tags.clone());
+        let action: HookAction = Box::new(move |ev| {
+            Box::pin(async move {
+                if let Some((g, inner_event)) = inner {
+                    let noop: HookAction = Box::new(|ev| Box::pin(async move { Ok(ev) }));
+                    hooks.dispatch(&g, &[&tags[0], &tags[1]], inner_event, noop).await?;
+                }
+                Ok(ev)
+            })
+        });
+        if self.has(name) {
+            self.hooks.dispatch(name, &self.tags(), event(M::KEY), action).await.map(|_| ())
+        } else {
+            action(Value::Null).await.map(|_| ())
         }
-        let noop: HookAction = Box::new(|ev| Box::pin(async move { Ok(ev) }));
-        self.hooks.dispatch(name, &self.tags(), event, noop).await.map(|_| ())
     }
 
     /// Runs the whole chain of one write: `validate` (saves) runs inside the validate hook,

@@ -36,6 +36,10 @@ pub const FIRED_HOOKS: &[&str] = &[
     "settings-list-request", "settings-update-request", "settings-reload",
     "realtime-connect-request", "realtime-subscribe-request", "realtime-message-send",
     "backup-create", "backup-restore",
+    "model-validate",
+    "model-create", "model-create-execute", "model-after-create-success", "model-after-create-error",
+    "model-update", "model-update-execute", "model-after-update-success", "model-after-update-error",
+    "model-delete", "model-delete-execute", "model-after-delete-success", "model-after-delete-error",
 ];
 
 #[derive(Debug, Clone, Default)]
