@@ -160,7 +160,9 @@ async fn hooked(ctx: &Ctx, host: &PluginHost, open: &Arc<OpenBatch>, name: &str,
             })
         })
     };
-    let outcome = host.run_hook(name, &[&c.id, &c.name], event, default).await.map_err(api_error)?;
+    // the handlers' own `$app` writes join the batch's transaction (else they would wait for it)
+    let core = crate::plugins::CoreBridge::in_tx(ctx.app.clone(), open.tx());
+    let outcome = pocketbun_wasm::ambient_tx::within(core, host.run_hook(name, &[&c.id, &c.name], event, default)).await.map_err(api_error)?;
     if let Some(res) = written.lock().ok().and_then(|mut w| w.take()) {
         return Ok(res);
     }

@@ -33,6 +33,11 @@ pub struct CoreBridge {
 }
 
 impl CoreBridge {
+    /// The core as seen inside an open transaction (a batch's).
+    pub fn in_tx(app: Arc<App>, tx: Arc<WriteTx>) -> Arc<dyn PluginCore> {
+        Arc::new(CoreBridge { app, db: DbScope::Tx(tx) })
+    }
+
     pub fn new(app: Arc<App>) -> Self {
         let db = DbScope::Pool(app.data.clone());
         Self { app, db }

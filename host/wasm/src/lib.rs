@@ -10,6 +10,7 @@
 //! instance through a `ResourceLimiter`; a trap fails only the call that caused it and
 //! the trapped instance is discarded.
 
+pub mod ambient_tx;
 pub mod bindings;
 pub mod core_api;
 pub mod engine;

@@ -78,7 +78,8 @@ impl JsMigrations {
             hook_next: None,
             // migrations have no time limit, as in PocketBase
             deadline: None,
-            tx: None,
+            tx: Default::default(),
+            tx_depth: 0,
             // a `runInTransaction` inside a migration nests in the run's own transaction
             tx_max_duration: std::time::Duration::from_secs(24 * 3600),
         };

@@ -10,6 +10,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
 
+use crate::ambient_tx;
 use crate::bindings::types::{ApiError, HookResult, HttpRequest, HttpResponse, InitConfig, Manifest, SourceFile};
 use crate::bindings::{Plugin as Bindings, PluginPre};
 use crate::core_api::PluginCore;
@@ -145,7 +146,8 @@ impl LoadedPlugin {
             plugin: self.name.clone(),
             hook_next: None,
             deadline: None,
-            tx: None,
+            tx: Default::default(),
+            tx_depth: 0,
             tx_max_duration: self.limits.call_timeout,
         };
         let mut store = Store::new(&self.engine, state);
@@ -179,17 +181,25 @@ impl LoadedPlugin {
     fn checkin(&self, mut inst: Instance) {
         inst.store.data_mut().deadline = None;
         inst.store.data_mut().hook_next = None;
-        // a transaction the handler left open is rolled back
-        inst.store.data_mut().tx = None;
+        // a transaction the handler left open is rolled back (a joined one is left alone)
+        *inst.store.data().tx.lock() = None;
+        inst.store.data_mut().tx_depth = 0;
         let mut idle = self.idle.lock();
         if idle.len() < self.limits.pool_size {
             idle.push(inst);
         }
     }
 
-    fn arm(&self, inst: &mut Instance) {
+    /// Prepares a call: its time limit, and the transaction it joins when it was triggered
+    /// inside one. Returns the cell to run the call under ([`ambient_tx::scope`]).
+    fn arm(&self, inst: &mut Instance) -> ambient_tx::TxCell {
         inst.store.data_mut().deadline = Some(Instant::now() + self.limits.call_timeout);
         inst.store.set_epoch_deadline(1);
+        let cell = inst.store.data().tx.clone();
+        if let Some(tx) = ambient_tx::current() {
+            *cell.lock() = Some(Arc::new(ambient_tx::Joined::new(&tx)));
+        }
+        cell
     }
 
     fn failure(&self, e: wasmtime::Error) -> CallFailure {
@@ -204,9 +214,9 @@ impl LoadedPlugin {
     /// return (rendered as-is); the outer one means the plugin failed.
     pub async fn handle_route(&self, route_id: u32, req: &HttpRequest) -> Result<Result<HttpResponse, ApiError>, CallFailure> {
         let mut inst = self.checkout().await?;
-        self.arm(&mut inst);
+        let cell = self.arm(&mut inst);
         let guest = inst.bindings.pocketbun_plugin_guest();
-        match guest.call_handle_route(&mut inst.store, route_id, req).await {
+        match ambient_tx::scope(cell, guest.call_handle_route(&mut inst.store, route_id, req)).await {
             Ok(r) => {
                 self.checkin(inst);
                 Ok(r)
@@ -219,10 +229,10 @@ impl LoadedPlugin {
     /// chain when the last handler calls `e.next()`.
     pub async fn handle_hook(&self, hook_id: u32, event_json: &str, next: HookNext) -> Result<Result<HookResult, ApiError>, CallFailure> {
         let mut inst = self.checkout().await?;
-        self.arm(&mut inst);
+        let cell = self.arm(&mut inst);
         inst.store.data_mut().hook_next = Some(next);
         let guest = inst.bindings.pocketbun_plugin_guest();
-        match guest.call_handle_hook(&mut inst.store, hook_id, event_json).await {
+        match ambient_tx::scope(cell, guest.call_handle_hook(&mut inst.store, hook_id, event_json)).await {
             Ok(r) => {
                 self.checkin(inst);
                 Ok(r)
@@ -233,9 +243,9 @@ impl LoadedPlugin {
 
     pub async fn run_cron(&self, id: &str) -> Result<Result<(), ApiError>, CallFailure> {
         let mut inst = self.checkout().await?;
-        self.arm(&mut inst);
+        let cell = self.arm(&mut inst);
         let guest = inst.bindings.pocketbun_plugin_guest();
-        match guest.call_run_cron(&mut inst.store, id).await {
+        match ambient_tx::scope(cell, guest.call_run_cron(&mut inst.store, id)).await {
             Ok(r) => {
                 self.checkin(inst);
                 Ok(r)

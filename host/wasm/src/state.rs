@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, tx};
 use crate::bindings::types::{self, ApiError, HttpResponse, LogLevel, SqlValue};
-use crate::core_api::{BoxFuture, CoreError, OutboundRequest, PluginCore, PluginTx, RecordFilter, SaveMode, SqlParam};
+use crate::core_api::{BoxFuture, CoreError, OutboundRequest, PluginCore, RecordFilter, SaveMode, SqlParam};
 use std::time::Duration;
 
 /// The continuation of a hook chain while `handle-hook` runs (see `hooks.next`).
@@ -45,9 +45,13 @@ pub struct State {
     pub hook_next: Option<HookNext>,
     /// When the running call must stop (checked at every epoch tick).
     pub deadline: Option<Instant>,
-    /// The write transaction this instance opened (`tx.begin`); dropped (= rolled back)
-    /// when the call ends without committing.
-    pub tx: Option<Arc<dyn PluginTx>>,
+    /// The write transaction of the running call: opened by it (`tx.begin`; dropped = rolled
+    /// back when the call ends without committing) or joined from the call that triggered it
+    /// (see [`crate::ambient_tx`]).
+    pub tx: crate::ambient_tx::TxCell,
+    /// `tx.begin` calls nested in the open transaction (they join it, as PocketBase's nested
+    /// `RunInTransaction` does; their commit/rollback only close the nesting).
+    pub tx_depth: u32,
     /// Longest a transaction may stay open (the call time limit).
     pub tx_max_duration: Duration,
 }
@@ -55,7 +59,7 @@ pub struct State {
 impl State {
     /// The core the imports use: the open transaction's, else the app's.
     fn core(&self) -> Arc<dyn PluginCore> {
-        match &self.tx {
+        match &*self.tx.lock() {
             Some(tx) => tx.core(),
             None => self.core.clone(),
         }
@@ -213,21 +217,32 @@ impl settings::Host for State {
 
 impl tx::Host for State {
     async fn begin(&mut self) -> Result<(), ApiError> {
-        if self.tx.is_some() {
-            return Err(api_error(CoreError::new(400, "a transaction is already open in this instance")));
+        if self.tx.lock().is_some() {
+            self.tx_depth += 1;
+            return Ok(());
         }
         let tx = self.core.begin_transaction(self.tx_max_duration).await.map_err(api_error)?;
-        self.tx = Some(tx);
+        *self.tx.lock() = Some(tx);
         Ok(())
     }
 
     async fn commit(&mut self) -> Result<(), ApiError> {
-        let tx = self.tx.take().ok_or_else(no_open_tx)?;
+        if self.tx_depth > 0 {
+            self.tx_depth -= 1;
+            return Ok(());
+        }
+        let tx = self.tx.lock().take().ok_or_else(no_open_tx)?;
         tx.commit().await.map_err(api_error)
     }
 
+    /// A nested rollback only closes the nesting: the error the handler rethrows makes the
+    /// owner roll the whole transaction back.
     async fn rollback(&mut self) -> Result<(), ApiError> {
-        let tx = self.tx.take().ok_or_else(no_open_tx)?;
+        if self.tx_depth > 0 {
+            self.tx_depth -= 1;
+            return Ok(());
+        }
+        let tx = self.tx.lock().take().ok_or_else(no_open_tx)?;
         tx.rollback().await.map_err(api_error)
     }
 }

@@ -103,7 +103,7 @@ pub async fn run(app: &App, requests: Vec<BatchRequest>, timeout: Duration) -> A
 /// write transaction stays open across the sub-requests. Callers map a sub-request's error
 /// with [`failed_at`] and end with [`OpenBatch::commit`] or [`OpenBatch::abort`].
 pub struct OpenBatch {
-    tx: WriteTx,
+    tx: Arc<WriteTx>,
     app_data: crate::db::Db,
     schema: Arc<Schema>,
     storage: Arc<dyn files::FileStorage>,
@@ -115,7 +115,7 @@ pub struct OpenBatch {
 impl OpenBatch {
     pub async fn begin(app: &App, timeout: Duration) -> ApiResult<Self> {
         // the transaction's own limit is a backstop; the timeout is checked between steps
-        let tx = app.data.begin_write_tx(timeout + Duration::from_secs(5)).await?;
+        let tx = Arc::new(app.data.begin_write_tx(timeout + Duration::from_secs(5)).await?);
         Ok(Self {
             tx,
             app_data: app.data.clone(),
@@ -125,6 +125,11 @@ impl OpenBatch {
             started: Instant::now(),
             timeout,
         })
+    }
+
+    /// The open transaction (hooks of the sub-requests write through it).
+    pub fn tx(&self) -> Arc<WriteTx> {
+        self.tx.clone()
     }
 
     /// Whether the batch ran out of time (its error is then `FAILED` as is).
