@@ -92,29 +92,6 @@ fn value_to_string(v: &Value) -> String {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl Subscription {
     pub fn parse(key: &str) -> Subscription {
         let (base, raw_query) = match key.split_once('?') {
@@ -130,11 +107,7 @@ impl Subscription {
         let mut query = Map::new();
         let mut headers = Map::new();
         if let Some(raw) = raw_query {
-            let options = raw
-                .split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| percent_decode(k) == "options")
-                .map(|(_, v)| percent_decode(v));
+            let options = form_urlencoded::parse(raw.as_bytes()).find(|(k, _)| k == "options").map(|(_, v)| v.into_owned());
             if let Some(Ok(Value::Object(opts))) = options.map(|o| serde_json::from_str::<Value>(&o)) {
                 if let Some(Value::Object(q)) = opts.get("query") {
                     for (k, v) in q {

@@ -61,26 +61,8 @@ pub async fn log_requests(State(state): State<ServerState>, mut req: Request, ne
     }
     let level = if status >= 400 { 8 } else { 0 };
     if level >= cfg.min_level {
-        let message = format!("{method} {}", percent_decode(&url));
+        let message = format!("{method} {}", crate::plugins::percent_decode(&url));
         state.logs.log(LogEntry { level, message, data });
     }
     res
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
