@@ -7,7 +7,9 @@
 
 use pocketbun_core::migrations::history;
 use pocketbun_core::store::init::SYSTEM_MIGRATIONS;
+use pocketbun_core::db::{DbScope, WriteTx};
 use pocketbun_core::App;
+use std::time::Duration;
 use pocketbun_wasm::{migration_files, CoreError, JsMigrations};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -48,6 +50,8 @@ fn clean(path: &std::path::Path) -> PathBuf {
 pub struct Runner {
     app: Arc<App>,
     js: Option<JsMigrations>,
+    /// The run's transaction, between [`Runner::begin`] and [`Runner::finish`].
+    tx: Option<Arc<WriteTx>>,
 }
 
 /// `serve`: applies the pending migrations or fails start-up.
@@ -104,7 +108,7 @@ impl Runner {
             let cache = g.dir.join(".pocketbun").join("wasm-cache");
             Some(JsMigrations::load(files, Arc::new(CoreBridge::new(app.clone())), Some(&cache)).await?)
         };
-        Ok(Self { app: app.clone(), js })
+        Ok(Self { app: app.clone(), js, tx: None })
     }
 
     /// The registered JS migrations, sorted by file name.
@@ -127,13 +131,12 @@ impl Runner {
         let mut applied = Vec::new();
         for file in files {
             let f = file.clone();
-            if self.app.data.write(move |c| history::is_applied(c, &f)).await.map_err(|e| e.message)? {
+            if self.db().write(move |c| history::is_applied(c, &f)).await.map_err(|e| e.message)? {
                 continue;
             }
             self.run(file, true).await.map_err(|e| format!("failed to apply migration {file}: {}", describe(&e)))?;
             let f = file.clone();
-            self.app
-                .data
+            self.db()
                 .write(move |c| history::record_applied(c, &f))
                 .await
                 .map_err(|e| format!("failed to save applied migration info for {file}: {}", e.message))?;
@@ -164,8 +167,7 @@ impl Runner {
         for file in names {
             self.run(file, false).await.map_err(|e| format!("failed to revert migration {file}: {}", describe(&e)))?;
             let f = file.clone();
-            self.app
-                .data
+            self.db()
                 .write(move |c| history::remove(c, &f))
                 .await
                 .map_err(|e| format!("failed to save reverted migration info for {file}: {}", e.message))?;
@@ -190,35 +192,37 @@ impl Runner {
         }
     }
 
-    /// Opens the run's transaction on the writer; reads follow it until [`Runner::finish`].
-    async fn begin(&self) -> Result<(), String> {
-        self.app
-            .data
-            .write(|c| {
-                c.execute_batch("BEGIN IMMEDIATE")?;
-                Ok(())
-            })
-            .await
-            .map_err(|e| e.message)?;
-        self.app.data.pin_reads_to_writer(true);
+    /// Where the run reads and writes: its transaction once opened.
+    fn db(&self) -> DbScope {
+        match &self.tx {
+            Some(tx) => DbScope::Tx(tx.clone()),
+            None => DbScope::Pool(self.app.data.clone()),
+        }
+    }
+
+    /// Opens the run's transaction (one for all its migrations, as PocketBase does); the
+    /// migrations' `$app` calls join it until [`Runner::finish`].
+    async fn begin(&mut self) -> Result<(), String> {
+        // migrations have no time limit, as in PocketBase
+        let tx = Arc::new(self.app.data.begin_write_tx(Duration::from_secs(24 * 3600)).await.map_err(|e| e.message)?);
+        if let Some(js) = self.js.as_mut() {
+            js.join(Some(CoreBridge::in_tx(self.app.clone(), tx.clone())));
+        }
+        self.tx = Some(tx);
         Ok(())
     }
 
     /// Commits on success, rolls back otherwise; the collection snapshot is reloaded from
     /// the database either way (the JS may have changed collections before failing).
-    async fn finish(&self, result: Result<Vec<String>, String>) -> Result<Vec<String>, String> {
-        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        let ended = self
-            .app
-            .data
-            .write(move |c| {
-                if !c.is_autocommit() {
-                    c.execute_batch(end)?;
-                }
-                Ok(())
-            })
-            .await;
-        self.app.data.pin_reads_to_writer(false);
+    async fn finish(&mut self, result: Result<Vec<String>, String>) -> Result<Vec<String>, String> {
+        if let Some(js) = self.js.as_mut() {
+            js.join(None);
+        }
+        let ended = match self.tx.take() {
+            Some(tx) if result.is_ok() => tx.commit().await,
+            Some(tx) => tx.rollback().await,
+            None => Ok(()),
+        };
         let reloaded = self.app.reload_collections().await;
         let files = result?;
         ended.map_err(|e| format!("failed to commit the migrations: {}", e.message))?;

@@ -33,7 +33,7 @@ pub async fn scope<F: Future>(cell: TxCell, f: F) -> F::Output {
 
 /// Runs `f` inside an already open transaction given by its core (a batch's).
 pub async fn within<F: Future>(core: Arc<dyn PluginCore>, f: F) -> F::Output {
-    scope(Arc::new(Mutex::new(Some(Arc::new(Joined { core }) as Arc<dyn PluginTx>))), f).await
+    scope(Arc::new(Mutex::new(Some(Arc::new(Joined::over(core)) as Arc<dyn PluginTx>))), f).await
 }
 
 /// A transaction joined by a nested call: its imports use it; ending it is left to its owner.
@@ -44,6 +44,11 @@ pub struct Joined {
 impl Joined {
     pub fn new(tx: &Arc<dyn PluginTx>) -> Joined {
         Joined { core: tx.core() }
+    }
+
+    /// A transaction given by its core (a batch's, a migration run's).
+    pub fn over(core: Arc<dyn PluginCore>) -> Joined {
+        Joined { core }
     }
 }
 

@@ -118,6 +118,12 @@ impl JsMigrations {
         &self.files
     }
 
+    /// Makes the migrations run inside an open transaction (given by its core), or outside
+    /// any with `None`.
+    pub fn join(&mut self, core: Option<Arc<dyn PluginCore>>) {
+        *self.store.data().tx.lock() = core.map(|c| Arc::new(crate::ambient_tx::Joined::over(c)) as Arc<dyn crate::core_api::PluginTx>);
+    }
+
     /// Runs the up or down function of `file`. A trap leaves the instance unusable, so it
     /// is reported like an error and the caller stops.
     pub async fn run(&mut self, file: &str, up: bool) -> Result<(), CoreError> {

@@ -1,7 +1,6 @@
 use crossbeam_channel::{unbounded, Sender};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -31,8 +30,6 @@ struct DbInner {
     path: PathBuf,
     read_tx: Sender<ReadJob>,
     write_tx: Sender<WriteJob>,
-    /// See [`Db::pin_reads_to_writer`].
-    reads_on_writer: AtomicBool,
 }
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
@@ -75,20 +72,11 @@ impl Db {
                 })
                 .map_err(|e| ApiError::internal(e.to_string()))?;
         }
-        Ok(Self { inner: Arc::new(DbInner { path, read_tx, write_tx, reads_on_writer: AtomicBool::new(false) }) })
+        Ok(Self { inner: Arc::new(DbInner { path, read_tx, write_tx }) })
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
-    }
-
-    /// While set, reads run on the writer connection too, so they see the writes of a
-    /// transaction that spans several jobs (the JS migrations runner opens one with
-    /// `BEGIN` and commits it after the last migration). Only for start-up and CLI
-    /// commands, when nothing else uses the database: concurrent writers would join the
-    /// open transaction.
-    pub fn pin_reads_to_writer(&self, pinned: bool) {
-        self.inner.reads_on_writer.store(pinned, Ordering::SeqCst);
     }
 
     /// Runs `f` on a reader connection.
@@ -97,9 +85,6 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
     {
-        if self.inner.reads_on_writer.load(Ordering::SeqCst) {
-            return self.write(move |c| f(c)).await;
-        }
         let (tx, rx) = oneshot::channel();
         let job: ReadJob = Box::new(move |c| {
             let _ = tx.send(f(c));
