@@ -18,15 +18,21 @@ use crate::state::State;
 /// The QuickJS runtime component built by `plugins/jsvm/build.sh`.
 pub static JSVM_COMPONENT: &[u8] = include_bytes!("../assets/jsvm.wasm");
 
-/// Hooks the server fires so far (the JS runtime accepts registrations for more; the
-/// others are logged as not fired at start).
-pub const FIRED_HOOKS: &[&str] = &[
+/// Every hook the server fires (PocketBase's JS names, kebab-cased without `on`). A plugin
+/// that subscribes to another name is warned about at load: a typo, or a hook PocketBun
+/// does not have. (The JS registration list is `HOOKS` in `sdk-js-shim/events.js`.)
+pub const KNOWN_HOOKS: &[&str] = &[
+    "bootstrap", "serve", "terminate", "router-use",
     "record-validate", "record-enrich",
     "record-create", "record-create-execute", "record-after-create-success", "record-after-create-error",
     "record-update", "record-update-execute", "record-after-update-success", "record-after-update-error",
     "record-delete", "record-delete-execute", "record-after-delete-success", "record-after-delete-error",
     "records-list-request", "record-view-request", "record-create-request", "record-update-request", "record-delete-request",
-    "record-auth-request",
+    "record-auth-request", "record-auth-with-password-request", "record-auth-refresh-request",
+    "record-auth-with-otp-request", "record-auth-with-oauth2-request", "record-request-otp-request",
+    "record-request-password-reset-request", "record-confirm-password-reset-request",
+    "record-request-verification-request", "record-confirm-verification-request",
+    "record-request-email-change-request", "record-confirm-email-change-request",
     "collection-validate",
     "collection-create", "collection-create-execute", "collection-after-create-success", "collection-after-create-error",
     "collection-update", "collection-update-execute", "collection-after-update-success", "collection-after-update-error",
@@ -34,12 +40,16 @@ pub const FIRED_HOOKS: &[&str] = &[
     "collections-list-request", "collection-view-request", "collection-create-request", "collection-update-request",
     "collection-delete-request", "collections-import-request",
     "settings-list-request", "settings-update-request", "settings-reload",
+    "mailer-send", "mailer-record-verification-send", "mailer-record-password-reset-send",
+    "mailer-record-email-change-send", "mailer-record-otp-send", "mailer-record-auth-alert-send",
     "realtime-connect-request", "realtime-subscribe-request", "realtime-message-send",
+    "file-download-request", "file-token-request",
     "backup-create", "backup-restore",
     "model-validate",
     "model-create", "model-create-execute", "model-after-create-success", "model-after-create-error",
     "model-update", "model-update-execute", "model-after-update-success", "model-after-update-error",
     "model-delete", "model-delete-execute", "model-after-delete-success", "model-after-delete-error",
+    "batch-request",
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -206,8 +216,8 @@ impl PluginHost {
                 compiled,
                 started.elapsed() - compiled
             );
-            for h in plugin.manifest.hooks.iter().filter(|h| !FIRED_HOOKS.contains(&h.name.as_str())) {
-                tracing::warn!(plugin = name, "hook {:?} is registered but PocketBun does not fire it yet", h.name);
+            for h in plugin.manifest.hooks.iter().filter(|h| !KNOWN_HOOKS.contains(&h.name.as_str())) {
+                tracing::warn!(plugin = name, "hook {:?} is registered but PocketBun has no such hook", h.name);
             }
             plugins.push(plugin);
         }
@@ -246,4 +256,42 @@ impl PluginHost {
 pub fn core_error(e: ApiError) -> CoreError {
     let data = serde_json::from_str(&e.data_json).unwrap_or_default();
     CoreError { status: e.status, message: e.message, data }
+}
+
+#[cfg(test)]
+mod known_hooks_tests {
+    use super::KNOWN_HOOKS;
+
+    /// `events.js`'s `hookName`: `onRecordAuthWithOAuth2Request` -> `record-auth-with-oauth2-request`.
+    fn kebab(js_name: &str) -> String {
+        let s = js_name.trim_start_matches("on").replace("OAuth2", "Oauth2");
+        let chars: Vec<char> = s.chars().collect();
+        let mut out = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let next = chars.get(i + 1);
+            let boundary = c.is_ascii_uppercase()
+                && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit() || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase())));
+            if boundary {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+
+    /// Every hook the JS API can register is one the server fires (the two lists are kept in
+    /// two languages; this keeps them in step).
+    #[test]
+    fn every_js_hook_is_fired() {
+        let src = include_str!("../../../sdk-js-shim/events.js");
+        let list = src.split("const HOOKS = [").nth(1).and_then(|s| s.split("];").next()).expect("HOOKS list");
+        let names: Vec<&str> = list.split('"').filter(|s| s.starts_with("on")).collect();
+        assert!(names.len() > 80, "{}", names.len());
+        assert_eq!(kebab("onRecordAuthWithOAuth2Request"), "record-auth-with-oauth2-request");
+        assert_eq!(kebab("onRecordAuthWithOTPRequest"), "record-auth-with-otp-request");
+        for n in names {
+            assert!(KNOWN_HOOKS.contains(&kebab(n).as_str()), "{n} ({}) is not in KNOWN_HOOKS", kebab(n));
+        }
+    }
 }

@@ -227,23 +227,25 @@ impl tx::Host for State {
     }
 
     async fn commit(&mut self) -> Result<(), ApiError> {
-        if self.tx_depth > 0 {
-            self.tx_depth -= 1;
-            return Ok(());
-        }
-        let tx = self.tx.lock().take().ok_or_else(no_open_tx)?;
-        tx.commit().await.map_err(api_error)
+        self.end_tx(true).await
     }
 
-    /// A nested rollback only closes the nesting: the error the handler rethrows makes the
-    /// owner roll the whole transaction back.
     async fn rollback(&mut self) -> Result<(), ApiError> {
+        self.end_tx(false).await
+    }
+}
+
+impl State {
+    /// Ends the open transaction, or only closes a nested `begin` (a nested rollback's error,
+    /// rethrown by the handler, makes the owner roll the whole transaction back).
+    async fn end_tx(&mut self, commit: bool) -> Result<(), ApiError> {
         if self.tx_depth > 0 {
             self.tx_depth -= 1;
             return Ok(());
         }
         let tx = self.tx.lock().take().ok_or_else(no_open_tx)?;
-        tx.rollback().await.map_err(api_error)
+        let ended = if commit { tx.commit() } else { tx.rollback() };
+        ended.await.map_err(api_error)
     }
 }
 
