@@ -20,25 +20,14 @@ fn fail(msg: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
-/// glibc gives free memory at the top of a heap back to the kernel once it exceeds 128 KiB
-/// (and grows that limit only for mmapped chunks). A request's buffers and boxed futures
-/// cross it, so the worker's heap shrank and grew on every request, each time faulting in
-/// freshly zeroed pages (~7% of perf samples under a JS hook route load, in
-/// `clear_page_erms`; gone with this). Keep a few MiB per arena.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_malloc() {
-    // SAFETY: mallopt only sets allocator parameters; called before any other thread exists
-    unsafe {
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_malloc() {}
+/// mimalloc instead of glibc malloc: a request allocates and frees many small buffers and
+/// boxed futures across the worker threads; glibc spent ~10% of the server's CPU on them
+/// (malloc, `_int_free`, `malloc_consolidate`) under a JS hook route load, and returned
+/// heap tops to the kernel only to fault them back in on the next request.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    tune_malloc();
     let cli = cli::Cli::parse();
     if cli.version {
         println!("pocketbun version {}", env!("CARGO_PKG_VERSION"));
