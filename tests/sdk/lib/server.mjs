@@ -104,6 +104,7 @@ async function waitHealthy(url, child, logs, timeoutMs) {
  *   hooks      {relativePath: source} written to <baseDir>/pb_hooks (the default --hooksDir)
  *   plugins    {fileName: path of a .wasm component} copied to <baseDir>/pb_plugins (the
  *              default --pluginsDir, relative to the server's cwd)
+ *   cpus       CPU list for `taskset -c` (e.g. '0'): the server runs on those CPUs only
  * Returns {url, port, dir (pb_data), baseDir, bin, logs(), stop()}.
  */
 export async function startServer(options = {}) {
@@ -136,7 +137,9 @@ export async function startServer(options = {}) {
     }
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(bin, ['serve', `--http=127.0.0.1:${port}`, `--dir=${dir}`, ...(options.args ?? [])], {
+    const serveArgs = ['serve', `--http=127.0.0.1:${port}`, `--dir=${dir}`, ...(options.args ?? [])];
+    const [command, commandArgs] = options.cpus ? ['taskset', ['-c', options.cpus, bin, ...serveArgs]] : [bin, serveArgs];
+    const child = spawn(command, commandArgs, {
       cwd: baseDir,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
