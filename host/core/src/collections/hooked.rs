@@ -21,6 +21,7 @@ use crate::model_hooks::{self, HookedModel, ModelWrite, Names, Shared, Step};
 
 impl HookedModel for Collection {
     const KEY: &'static str = "collection";
+    const TABLE: Option<&'static str> = Some("_collections");
 
     /// Everything, secrets included (handlers run on the server; the round trip keeps them).
     fn export(&self) -> Value {
