@@ -38,7 +38,12 @@ onRecordCreate((e) => {
   e.next();
   trail("created:" + e.record.getString("title") + ":" + (e.record.id ? "id" : "noid"));
 }, "items");
-onRecordValidate((e) => { require(__hooks + "/batchlog.js").trail("validate:" + e.record.getString("title")); e.next(); }, "items");
+onRecordValidate((e) => {
+  require(__hooks + "/batchlog.js").trail("validate:" + e.record.getString("title"));
+  // a handler that does not call e.next() skips the field validation
+  if (e.record.getString("title") === "unchecked") return;
+  e.next();
+}, "items");
 onRecordCreateExecute((e) => { require(__hooks + "/batchlog.js").trail("execute:" + e.record.getString("title")); e.next(); }, "items");
 onModelCreate((e) => { require(__hooks + "/batchlog.js").trail("model-create:" + e.model.getString("title")); e.next(); }, "items");
 onRecordAfterCreateSuccess((e) => {
@@ -177,6 +182,49 @@ for (const [label, bin] of servers) {
         });
         assert.deepEqual((await trail()).filter((s) => s.startsWith('success:')), ['success:late:4', 'success:later:4']);
         assert.deepEqual(await titles(), ['a3', 'd', 'late', 'later']);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('validate once, in the batch transaction: relations to earlier sub-requests; a stopped validate stage skips validation', async () => {
+      const server = await startServer({ bin, hooks: { 'batch.pb.js': HOOKS, 'batchlog.js': LIB }, env: { POCKETBUN_PLUGIN_TIMEOUT_MS: '5000' } });
+      try {
+        const admin = await adminClient(server.url);
+        const items = await admin.collections.create({
+          name: 'items', type: 'base',
+          fields: [{ name: 'title', type: 'text' }, { name: 'code', type: 'text', pattern: '^[a-z]*$' }],
+        });
+        await admin.collections.update('items', {
+          fields: [...items.fields, { name: 'parent', type: 'relation', collectionId: items.id, maxSelect: 1 }],
+        });
+        await admin.collections.create({ name: 'log', type: 'base', fields: [{ name: 'entry', type: 'text' }] });
+        await admin.settings.update({ batch: { enabled: true, maxRequests: 10, timeout: 10 } });
+
+        const batch = admin.createBatch();
+        batch.collection('items').create({ id: 'parent000000001', title: 'p' });
+        batch.collection('items').create({ title: 'child', parent: 'parent000000001' });
+        batch.collection('items').create({ title: 'unchecked', code: 'NOT VALID' });
+        const res = await batch.send();
+        assert.deepEqual(res.map((r) => [r.status, r.body.title, r.body.parent, r.body.code]), [
+          [200, 'p', '', ''],
+          [200, 'child', 'parent000000001', ''],
+          [200, 'unchecked', '', 'NOT VALID'],
+        ]);
+
+        const direct = await admin.collection('items').create({ title: 'unchecked', code: 'ALSO NOT VALID' });
+        assert.equal(direct.code, 'ALSO NOT VALID');
+        await assert.rejects(admin.collection('items').create({ title: 'checked', code: 'BAD' }), (err) => {
+          assert.equal(err.status, 400);
+          assert.equal(err.response.data.code.code, 'validation_invalid_format');
+          return true;
+        });
+        const invalid = admin.createBatch();
+        invalid.collection('items').create({ title: 'checked', code: 'BAD' });
+        await assert.rejects(invalid.send(), (err) => {
+          assert.equal(err.response.data.requests[0].response.data.code.code, 'validation_invalid_format');
+          return true;
+        });
       } finally {
         await server.stop();
       }

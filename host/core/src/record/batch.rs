@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::hooked::{self, OpenTx, RecordWrite};
+use super::hooked::{self, RecordWrite, WriteScope};
 use super::rules::RequestInfo;
 use super::service::{self, record_json, BatchFiles, PreparedWrite, WriteInput};
 use crate::app::App;
@@ -269,7 +269,7 @@ impl OpenBatch {
             })
         };
         let db = DbScope::Tx(self.tx.clone());
-        let stored = hooked::save_in(&self.app, rec, make_write, Some(OpenTx { db: &db, after: &self.after })).await?;
+        let stored = hooked::save_in(&self.app, rec, make_write, WriteScope { db: Some(&db), after: Some(&self.after) }).await?;
         let (schema, req2) = (self.schema.clone(), req.clone());
         let written = self.tx.run(move |conn| Ok(service::enrich_on(conn, &schema, &req2, stored, access.manager))).await?;
         Ok(BatchResponse { status: 200, body: response_body(&req, &written, picker) })

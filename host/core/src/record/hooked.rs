@@ -9,7 +9,7 @@
 //! Without subscribers for the record's collection the write runs directly.
 //!
 //! A write inside an open transaction (a batch sub-request) validates through it and defers
-//! its after-success/error hooks to the transaction's end ([`OpenTx`]).
+//! its after-success/error hooks to the transaction's end ([`WriteScope`]).
 
 use serde_json::{Map, Value};
 
@@ -118,28 +118,31 @@ pub fn subscribed(app: &App, c: &Collection, kind: &str) -> bool {
     model_hooks::chain::<Record>(&app.hooks, [c.id.clone(), c.name.clone()], "create", names).is_some()
 }
 
-/// The open transaction a hooked write runs in (a batch's).
-pub struct OpenTx<'a> {
-    /// The transaction: the validate stage reads through it.
-    pub db: &'a DbScope,
-    /// Collects the write's after-success/error hooks until the transaction ends.
-    pub after: &'a AfterTx,
+/// Where a hooked write runs (the default: the app's database, after hooks right away).
+#[derive(Default)]
+pub struct WriteScope<'a> {
+    /// What the validate stage reads: an open transaction sees its own earlier writes.
+    pub db: Option<&'a DbScope>,
+    /// Collects the write's after-success/error hooks until the open transaction (a batch's)
+    /// ended.
+    pub after: Option<&'a AfterTx>,
 }
 
 /// Inserts (new record) or updates `rec` through the model hooks; `write` validates and
 /// stores it.
 pub async fn save(app: &App, rec: Record, write: RecordWrite) -> ApiResult<Record> {
-    save_in(app, rec, |_| write, None).await
+    save_in(app, rec, |_| write, WriteScope::default()).await
 }
 
-/// [`save`], optionally inside an open transaction; `make_write(validate)` makes the write,
-/// which validates the record when `validate` (false when the validate stage already did).
-pub async fn save_in(app: &App, rec: Record, make_write: impl FnOnce(bool) -> RecordWrite, tx: Option<OpenTx<'_>>) -> ApiResult<Record> {
+/// [`save`] in `scope`; `make_write(validate)` makes the write, which validates the record
+/// when `validate` (false when the validate stage did, so validation runs once and a
+/// handler that stops that stage skips it, as in PocketBase).
+pub async fn save_in(app: &App, rec: Record, make_write: impl FnOnce(bool) -> RecordWrite, scope: WriteScope<'_>) -> ApiResult<Record> {
     let (kind, names) = if rec.is_new() { ("create", &CREATE) } else { ("update", &UPDATE) };
     let Some(chain) = model_hooks::chain::<Record>(&app.hooks, tags(&rec), kind, names) else { return make_write(true)(rec).await };
-    let chain = chain.in_tx(tx.as_ref().map(|t| t.after.clone()));
+    let chain = chain.in_tx(scope.after.cloned());
     let validate = (chain.has("record-validate") || chain.has("model-validate")).then(|| {
-        let db = tx.as_ref().map_or_else(|| DbScope::Pool(app.data.clone()), |t| t.db.clone());
+        let db = scope.db.cloned().unwrap_or_else(|| DbScope::Pool(app.data.clone()));
         let schema = app.schema();
         let message = if kind == "create" { "Failed to create record." } else { "Failed to update record." };
         let step: Step<Record> = Box::new(move |rec| {
@@ -159,7 +162,7 @@ pub async fn delete(app: &App, rec: Record, write: RecordWrite) -> ApiResult<Rec
     delete_in(app, rec, write, None).await
 }
 
-/// [`delete`], optionally inside an open transaction (see [`save_in`]).
+/// [`delete`]; `after` as in [`WriteScope`].
 pub async fn delete_in(app: &App, rec: Record, write: RecordWrite, after: Option<&AfterTx>) -> ApiResult<Record> {
     let Some(chain) = model_hooks::chain::<Record>(&app.hooks, tags(&rec), "delete", &DELETE) else { return write(rec).await };
     chain.in_tx(after.cloned()).run(rec, &DELETE, None, write).await

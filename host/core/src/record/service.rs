@@ -412,25 +412,29 @@ pub async fn create_with(app: &App, c: Arc<Collection>, req: RequestInfo, input:
     }
     let after_insert = steps.after_insert;
     let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
-    let write: RecordWrite = Box::new(move |rec| {
-        Box::pin(async move {
-            db.write(move |conn| {
-                validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
-                check_auth_id_unique(conn, &schema, &rec)?;
-                save_with_files(conn, storage.as_ref(), &rec, |tx| {
-                    persist::insert(tx, &rec)?;
-                    remove_installer_superuser(tx, &rec)?;
-                    match after_insert {
-                        Some(step) => step(tx, &rec),
-                        None => Ok(()),
+    let make_write = move |validate: bool| -> RecordWrite {
+        Box::new(move |rec| {
+            Box::pin(async move {
+                db.write(move |conn| {
+                    if validate {
+                        validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
                     }
-                })?;
-                Ok(rec)
+                    check_auth_id_unique(conn, &schema, &rec)?;
+                    save_with_files(conn, storage.as_ref(), &rec, |tx| {
+                        persist::insert(tx, &rec)?;
+                        remove_installer_superuser(tx, &rec)?;
+                        match after_insert {
+                            Some(step) => step(tx, &rec),
+                            None => Ok(()),
+                        }
+                    })?;
+                    Ok(rec)
+                })
+                .await
             })
-            .await
         })
-    });
-    let saved = hooked::save(app, rec, write).await?;
+    };
+    let saved = hooked::save_in(app, rec, make_write, Default::default()).await?;
     enrich_written(app, req, saved, access.manager).await
 }
 
@@ -626,18 +630,22 @@ pub async fn update(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str, i
     super::write::hash_passwords(&mut rec).await?;
     prepare_update(&mut rec);
     let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
-    let write: RecordWrite = Box::new(move |rec| {
-        Box::pin(async move {
-            db.write(move |conn| {
-                validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
-                save_with_files(conn, storage.as_ref(), &rec, |tx| persist::update(tx, &rec))?;
-                delete_files(storage.as_ref(), &rec.collection.id, rec.id(), &removed_file_names(&rec));
-                Ok(rec)
+    let make_write = move |validate: bool| -> RecordWrite {
+        Box::new(move |rec| {
+            Box::pin(async move {
+                db.write(move |conn| {
+                    if validate {
+                        validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
+                    }
+                    save_with_files(conn, storage.as_ref(), &rec, |tx| persist::update(tx, &rec))?;
+                    delete_files(storage.as_ref(), &rec.collection.id, rec.id(), &removed_file_names(&rec));
+                    Ok(rec)
+                })
+                .await
             })
-            .await
         })
-    });
-    let saved = hooked::save(app, rec, write).await?;
+    };
+    let saved = hooked::save_in(app, rec, make_write, Default::default()).await?;
     enrich_written(app, req, saved, access.manager).await
 }
 
