@@ -196,7 +196,7 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
     if mode == SaveMode::ValidateOnly {
         return make_write(true)(rec).await;
     }
-    hooked::save_in(app, rec, make_write, hooked::WriteScope { db: Some(&scope), after: None }).await
+    hooked::save_in(app, rec, make_write, hooked::WriteScope { db: Some(&scope), after: deferred_to(&scope) }).await
 }
 
 /// A new file in a plugin's record JSON (`$filesystem.fileFromBytes`):
@@ -238,6 +238,7 @@ fn split_new_files(mut data: Map<String, Value>) -> ApiResult<(Map<String, Value
 
 pub async fn delete(app: &App, db: &DbScope, c: Arc<Collection>, id: String) -> ApiResult<()> {
     let rec = find_by_id(db, c, id).await?;
+    let scope = db.clone();
     let (db, schema) = (db.clone(), app.schema());
     let write: RecordWrite = Box::new(move |rec| {
         Box::pin(async move {
@@ -250,7 +251,17 @@ pub async fn delete(app: &App, db: &DbScope, c: Arc<Collection>, id: String) -> 
             .await
         })
     });
-    hooked::delete(app, rec, write).await.map(|_| ())
+    let after = deferred_to(&scope);
+    hooked::delete_in(app, rec, write, after).await.map(|_| ())
+}
+
+/// Inside an open transaction the after hooks of a write wait for its end (PocketBase's
+/// transaction app).
+fn deferred_to(db: &DbScope) -> Option<&crate::model_hooks::AfterTx> {
+    match db {
+        DbScope::Tx(tx) => Some(tx.after_hooks()),
+        DbScope::Pool(_) => None,
+    }
 }
 
 /// Rewrites `{:name}` placeholders to bound parameters (unknown names are an error, as in

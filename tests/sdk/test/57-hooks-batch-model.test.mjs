@@ -2,7 +2,9 @@
 // onRecordValidate, the *Execute stages and onModelCreate run per sub-request inside the
 // batch's transaction (a handler may change the record; its own e.app writes join the
 // transaction); the after-success hooks wait until the whole batch committed, and when the
-// batch fails the earlier sub-requests get their after-error hook once it rolled back.
+// batch fails the earlier sub-requests get their after-error hook once it rolled back. The
+// handlers' own writes inside the transaction defer their after hooks the same way, and so do
+// the writes of $app.runInTransaction.
 // Same hooks and assertions on PocketBase 0.40.6 when POCKETBASE_BIN is set.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -76,6 +78,19 @@ onRecordDelete((e) => {
 }, "items");
 onRecordDeleteExecute((e) => { require(__hooks + "/batchlog.js").trail("delete-execute:" + e.record.getString("title")); e.next(); }, "items");
 onRecordAfterDeleteSuccess((e) => { require(__hooks + "/batchlog.js").trail("delete-success:" + e.record.getString("title")); e.next(); }, "items");
+onRecordAfterCreateSuccess((e) => { require(__hooks + "/batchlog.js").trail("log-success:" + e.record.getString("entry")); e.next(); }, "log");
+
+routerAdd("POST", "/in-tx", (e) => {
+  const { trail } = require(__hooks + "/batchlog.js");
+  $app.runInTransaction((txApp) => {
+    const r = new Record(txApp.findCollectionByNameOrId("items"));
+    r.set("title", "tx");
+    txApp.save(r);
+    trail("saved-in-tx");
+  });
+  trail("tx-returned");
+  return e.json(200, {});
+});
 
 routerAdd("POST", "/trail/take", (e) => {
   const t = $app.store().get("trail") || [];
@@ -110,8 +125,11 @@ for (const [label, bin] of servers) {
         assert.deepEqual(await trail(), [
           'create:a', 'model-create:a', 'validate:a', 'execute:a', 'created:a:id',
           'create:shout b', 'model-create:SHOUT B', 'validate:SHOUT B', 'execute:SHOUT B', 'created:SHOUT B:id',
-          // after the whole batch: both records are visible to each after-success hook
-          'success:a:2', 'success:SHOUT B:2',
+          // after the whole batch committed, in the order of the writes: the handlers' own
+          // log writes first (made before e.next()), then the record; both records are
+          // visible; the log write of an after-success hook is no longer in a transaction
+          'log-success:create:a', 'success:a:2', 'log-success:success:a',
+          'log-success:create:shout b', 'success:SHOUT B:2', 'log-success:success:SHOUT B',
         ]);
         assert.deepEqual(await titles(), ['SHOUT B', 'a']);
         assert.deepEqual(await logs(), ['create:a', 'create:shout b', 'success:SHOUT B', 'success:a']);
@@ -145,8 +163,8 @@ for (const [label, bin] of servers) {
           'create:boom',
           // the failing write's own after-error hook runs inside the transaction ...
           'error:boom:with error',
-          // ... the earlier create's once the batch rolled back
-          'error:c:with error',
+          // ... the earlier create's once the batch rolled back (its log write then commits)
+          'error:c:with error', 'log-success:error:c',
         ]);
         assert.deepEqual(await titles(), ['SHOUT B', 'a']);
         // only the after-error hook that ran after the rollback left a log record
@@ -163,7 +181,9 @@ for (const [label, bin] of servers) {
           'delete:SHOUT B', 'delete-execute:SHOUT B',
           'update:a3', 'validate:a3', 'update-execute:a3',
           'create:d', 'model-create:d', 'validate:d', 'execute:d', 'created:d:id',
-          'delete-success:SHOUT B', 'update-success:a3', 'success:d:2',
+          'log-success:delete:SHOUT B', 'delete-success:SHOUT B',
+          'log-success:update:a3', 'update-success:a3',
+          'log-success:create:d', 'success:d:2', 'log-success:success:d',
         ]);
         assert.deepEqual(await titles(), ['a3', 'd']);
         assert.deepEqual(await logs(), [
@@ -182,6 +202,15 @@ for (const [label, bin] of servers) {
         });
         assert.deepEqual((await trail()).filter((s) => s.startsWith('success:')), ['success:late:4', 'success:later:4']);
         assert.deepEqual(await titles(), ['a3', 'd', 'late', 'later']);
+
+        // the same deferral in $app.runInTransaction: the after hooks run once it committed,
+        // before it returns
+        assert.equal((await http(server.url, 'POST', '/in-tx')).status, 200);
+        assert.deepEqual(await trail(), [
+          'create:tx', 'model-create:tx', 'validate:tx', 'execute:tx', 'created:tx:id', 'saved-in-tx',
+          'log-success:create:tx', 'success:tx:5', 'log-success:success:tx',
+          'tx-returned',
+        ]);
       } finally {
         await server.stop();
       }

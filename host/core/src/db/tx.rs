@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use super::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::model_hooks::AfterTx;
 
 type TxJob = Box<dyn FnOnce(&mut Connection) + Send>;
 
@@ -24,6 +25,9 @@ enum TxMsg {
 /// [`WriteTx::commit`] rolls back.
 pub struct WriteTx {
     to_writer: Sender<TxMsg>,
+    /// The after-success/error hooks of the model writes made in it (PocketBase defers them
+    /// to the transaction's end); whoever ends the transaction runs them.
+    after: AfterTx,
 }
 
 fn closed() -> ApiError {
@@ -44,7 +48,7 @@ impl Db {
             serve(conn, from_handle, Instant::now() + max_duration);
         }))?;
         started_rx.await.map_err(|_| ApiError::internal("database worker stopped"))??;
-        Ok(WriteTx { to_writer })
+        Ok(WriteTx { to_writer, after: AfterTx::default() })
     }
 }
 
@@ -100,6 +104,12 @@ impl WriteTx {
 
     pub async fn commit(&self) -> ApiResult<()> {
         self.end(true).await
+    }
+
+    /// The deferred after hooks of the writes made in the transaction: run them with
+    /// [`AfterTx::run`] once it ended.
+    pub fn after_hooks(&self) -> &AfterTx {
+        &self.after
     }
 
     pub async fn rollback(&self) -> ApiResult<()> {

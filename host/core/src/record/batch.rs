@@ -21,7 +21,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::fields_picker::FieldsPicker;
 use crate::files;
 use crate::model::Collection;
-use crate::model_hooks::AfterTx;
 use crate::schema_cache::Schema;
 
 /// One sub-request, already matched against the supported record routes.
@@ -115,8 +114,6 @@ pub struct OpenBatch {
     schema: Arc<Schema>,
     storage: Arc<dyn files::FileStorage>,
     files: Arc<parking_lot::Mutex<BatchFiles>>,
-    /// The after-success/error hooks of the sub-requests, run once the batch ended.
-    after: AfterTx,
     started: Instant,
     timeout: Duration,
 }
@@ -131,7 +128,6 @@ impl OpenBatch {
             schema: app.schema(),
             storage: files::storage(app),
             files: Arc::default(),
-            after: AfterTx::default(),
             started: Instant::now(),
             timeout,
         })
@@ -173,11 +169,11 @@ impl OpenBatch {
             tracing::warn!("batch commit failed: {}", e.message);
             self.discard().await;
             let failed = ApiError::bad_request(FAILED);
-            let _ = self.after.run(Some(&failed)).await;
+            let _ = self.tx.after_hooks().run(Some(&failed)).await;
             return Err(failed);
         }
         self.files.lock().finish(&self.schema, self.storage.as_ref());
-        self.after.run(None).await
+        self.tx.after_hooks().run(None).await
     }
 
     /// Rolls everything back, removes the files uploaded so far and fires the after-error
@@ -185,7 +181,7 @@ impl OpenBatch {
     pub async fn abort(&self) {
         let _ = self.tx.rollback().await;
         self.discard().await;
-        if let Err(e) = self.after.run(Some(&ApiError::bad_request(FAILED))).await {
+        if let Err(e) = self.tx.after_hooks().run(Some(&ApiError::bad_request(FAILED))).await {
             tracing::warn!("after-error hook of a batch failed: {}", e.message);
         }
     }
@@ -224,7 +220,7 @@ impl OpenBatch {
                         .await
                     })
                 });
-                hooked::delete_in(&self.app, rec, write, Some(&self.after)).await?;
+                hooked::delete_in(&self.app, rec, write, Some(self.tx.after_hooks())).await?;
                 return Ok(BatchResponse { status: 204, body: Value::Null });
             }
             BatchAction::Unknown => return Err(ApiError::bad_request("")),
@@ -269,7 +265,7 @@ impl OpenBatch {
             })
         };
         let db = DbScope::Tx(self.tx.clone());
-        let stored = hooked::save_in(&self.app, rec, make_write, WriteScope { db: Some(&db), after: Some(&self.after) }).await?;
+        let stored = hooked::save_in(&self.app, rec, make_write, WriteScope { db: Some(&db), after: Some(self.tx.after_hooks()) }).await?;
         let (schema, req2) = (self.schema.clone(), req.clone());
         let written = self.tx.run(move |conn| Ok(service::enrich_on(conn, &schema, &req2, stored, access.manager))).await?;
         Ok(BatchResponse { status: 200, body: response_body(&req, &written, picker) })
