@@ -204,57 +204,17 @@ impl OpenBatch {
     async fn run_hooked(&self, r: BatchRequest) -> ApiResult<BatchResponse> {
         let BatchRequest { action, req } = r;
         let picker = fields_picker(&req)?;
-        let schema = self.schema.clone();
-        let (prepared, validate_create) = match action {
-            BatchAction::Delete { collection: name, id } => {
-                let c = collection(&schema, &name, MISSING)?;
-                let req2 = req.clone();
-                let rec = self.tx.run(move |conn| service::find_for_delete_on(conn, &schema, &c, &req2, &id)).await?;
-                let (tx, schema, files) = (self.tx.clone(), self.schema.clone(), self.files.clone());
-                let write: RecordWrite = Box::new(move |rec| {
-                    Box::pin(async move {
-                        tx.run(move |conn| {
-                            service::remove_on(conn, &schema, &rec, &mut files.lock())?;
-                            Ok(rec)
-                        })
-                        .await
-                    })
-                });
-                hooked::delete_in(&self.app, rec, write, Some(self.tx.after_hooks())).await?;
-                return Ok(BatchResponse { status: 204, body: Value::Null });
-            }
-            BatchAction::Unknown => return Err(ApiError::bad_request("")),
-            BatchAction::Create { collection: name, input } => {
-                let c = collection(&schema, &name, MISSING)?;
-                (self.tx.run(move |conn| service::draft_create_on(conn, &schema, c, req, input)).await?, true)
-            }
-            BatchAction::Update { collection: name, id, input } => {
-                let c = collection(&schema, &name, MISSING)?;
-                (self.tx.run(move |conn| service::draft_update_on(conn, &schema, c, req, &id, input)).await?, false)
-            }
-            BatchAction::Upsert { collection: name, input } => {
-                let c = collection(&schema, &name, MISSING)?;
-                self.tx
-                    .run(move |conn| {
-                        let id = input.body.get("id").map(super::values::to_text).unwrap_or_default();
-                        let exists = !id.is_empty() && super::persist::find_by_id(conn, &c, &id)?.is_some();
-                        Ok(if exists {
-                            (service::draft_update_on(conn, &schema, c, with_method(req, "PATCH"), &id, input)?, false)
-                        } else {
-                            (service::draft_create_on(conn, &schema, c, with_method(req, "POST"), input)?, true)
-                        })
-                    })
-                    .await?
-            }
+        let PreparedWrite { rec, req, access } = match action {
+            BatchAction::Delete { collection: name, id } => return self.delete_hooked(&name, id, req).await,
+            action => self.prepare(action, req).await?,
         };
-        let PreparedWrite { rec, req, access } = prepared;
         let (tx, schema, storage, files) = (self.tx.clone(), self.schema.clone(), self.storage.clone(), self.files.clone());
         let make_write = move |validate: bool| -> RecordWrite {
             Box::new(move |rec| {
                 Box::pin(async move {
                     tx.run(move |conn| {
                         let files = &mut files.lock();
-                        if validate_create {
+                        if rec.is_new() {
                             service::insert_on(conn, &schema, storage.as_ref(), rec, files, validate)
                         } else {
                             service::store_update_on(conn, &schema, storage.as_ref(), rec, files, validate)
@@ -265,17 +225,61 @@ impl OpenBatch {
             })
         };
         let db = DbScope::Tx(self.tx.clone());
-        let stored = hooked::save_in(&self.app, rec, make_write, WriteScope { db: Some(&db), after: Some(self.tx.after_hooks()) }).await?;
+        let scope = WriteScope { db: Some(&db), after: Some(self.tx.after_hooks()) };
+        let stored = hooked::save_in(&self.app, rec, make_write, scope).await?;
         let (schema, req2) = (self.schema.clone(), req.clone());
         let written = self.tx.run(move |conn| Ok(service::enrich_on(conn, &schema, &req2, stored, access.manager))).await?;
         Ok(BatchResponse { status: 200, body: response_body(&req, &written, picker) })
+    }
+
+    /// The checks of a create, update or upsert on the transaction, up to the record to write.
+    async fn prepare(&self, action: BatchAction, req: RequestInfo) -> ApiResult<PreparedWrite> {
+        let schema = self.schema.clone();
+        self.tx
+            .run(move |conn| match action {
+                BatchAction::Create { collection: name, input } => {
+                    service::draft_create_on(conn, &schema, collection(&schema, &name, MISSING)?, req, input)
+                }
+                BatchAction::Update { collection: name, id, input } => {
+                    service::draft_update_on(conn, &schema, collection(&schema, &name, MISSING)?, req, &id, input)
+                }
+                BatchAction::Upsert { collection: name, input } => {
+                    let c = collection(&schema, &name, MISSING)?;
+                    let id = input.body.get("id").map(super::values::to_text).unwrap_or_default();
+                    if !id.is_empty() && super::persist::find_by_id(conn, &c, &id)?.is_some() {
+                        service::draft_update_on(conn, &schema, c, with_method(req, "PATCH"), &id, input)
+                    } else {
+                        service::draft_create_on(conn, &schema, c, with_method(req, "POST"), input)
+                    }
+                }
+                BatchAction::Delete { .. } | BatchAction::Unknown => Err(ApiError::bad_request("")),
+            })
+            .await
+    }
+
+    async fn delete_hooked(&self, name: &str, id: String, req: RequestInfo) -> ApiResult<BatchResponse> {
+        let c = collection(&self.schema, name, MISSING)?;
+        let schema = self.schema.clone();
+        let rec = self.tx.run(move |conn| service::find_for_delete_on(conn, &schema, &c, &req, &id)).await?;
+        let (tx, schema, files) = (self.tx.clone(), self.schema.clone(), self.files.clone());
+        let write: RecordWrite = Box::new(move |rec| {
+            Box::pin(async move {
+                tx.run(move |conn| {
+                    service::remove_on(conn, &schema, &rec, &mut files.lock())?;
+                    Ok(rec)
+                })
+                .await
+            })
+        });
+        hooked::delete_in(&self.app, rec, write, Some(self.tx.after_hooks())).await?;
+        Ok(BatchResponse { status: 204, body: Value::Null })
     }
 }
 
 /// Whether sub-request `r` runs through record model hooks (an upsert when either its create
 /// or its update hooks have subscribers).
 pub fn has_model_hooks(app: &App, r: &BatchRequest) -> bool {
-    let (kinds, name): (&[&str], _) = match &r.action {
+    let (kinds, name): (&[&'static str], _) = match &r.action {
         BatchAction::Create { collection, .. } => (&["create"], collection),
         BatchAction::Update { collection, .. } => (&["update"], collection),
         BatchAction::Upsert { collection, .. } => (&["create", "update"], collection),

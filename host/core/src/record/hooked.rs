@@ -109,13 +109,13 @@ const DELETE: Names = Names {
 
 /// Whether any record model hook of a `kind` write (`create`, `update`, `delete`) has
 /// subscribers for collection `c`.
-pub fn subscribed(app: &App, c: &Collection, kind: &str) -> bool {
+pub fn subscribed(app: &App, c: &Collection, kind: &'static str) -> bool {
     let names = match kind {
         "create" => &CREATE,
         "update" => &UPDATE,
         _ => &DELETE,
     };
-    model_hooks::chain::<Record>(&app.hooks, [c.id.clone(), c.name.clone()], "create", names).is_some()
+    model_hooks::chain::<Record>(&app.hooks, [c.id.clone(), c.name.clone()], kind, names).is_some()
 }
 
 /// Where a hooked write runs (the default: the app's database, after hooks right away).
