@@ -196,7 +196,7 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
     if mode == SaveMode::ValidateOnly {
         return make_write(true)(rec).await;
     }
-    hooked::save_in(app, rec, make_write, hooked::WriteScope { db: Some(&scope), after: deferred_to(&scope) }).await
+    hooked::save_in(app, rec, make_write, hooked::WriteScope { db: Some(&scope), after: scope.after_hooks() }).await
 }
 
 /// A new file in a plugin's record JSON (`$filesystem.fileFromBytes`):
@@ -251,17 +251,7 @@ pub async fn delete(app: &App, db: &DbScope, c: Arc<Collection>, id: String) -> 
             .await
         })
     });
-    let after = deferred_to(&scope);
-    hooked::delete_in(app, rec, write, after).await.map(|_| ())
-}
-
-/// Inside an open transaction the after hooks of a write wait for its end (PocketBase's
-/// transaction app).
-fn deferred_to(db: &DbScope) -> Option<&crate::model_hooks::AfterTx> {
-    match db {
-        DbScope::Tx(tx) => Some(tx.after_hooks()),
-        DbScope::Pool(_) => None,
-    }
+    hooked::delete_in(app, rec, write, scope.after_hooks()).await.map(|_| ())
 }
 
 /// Rewrites `{:name}` placeholders to bound parameters (unknown names are an error, as in

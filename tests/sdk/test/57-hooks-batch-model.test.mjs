@@ -91,6 +91,17 @@ routerAdd("POST", "/in-tx", (e) => {
   trail("tx-returned");
   return e.json(200, {});
 });
+onCollectionAfterCreateSuccess((e) => { require(__hooks + "/batchlog.js").trail("collection-success:" + e.collection.name); e.next(); });
+
+routerAdd("POST", "/in-tx-collection", (e) => {
+  const { trail } = require(__hooks + "/batchlog.js");
+  $app.runInTransaction((txApp) => {
+    txApp.save(new Collection({ name: "made_in_tx", type: "base" }));
+    trail("saved-in-tx");
+  });
+  trail("tx-returned");
+  return e.json(200, {});
+});
 
 routerAdd("POST", "/trail/take", (e) => {
   const t = $app.store().get("trail") || [];
@@ -211,6 +222,9 @@ for (const [label, bin] of servers) {
           'log-success:create:tx', 'success:tx:5', 'log-success:success:tx',
           'tx-returned',
         ]);
+        // collections saved in a transaction, too
+        assert.equal((await http(server.url, 'POST', '/in-tx-collection')).status, 200);
+        assert.deepEqual(await trail(), ['saved-in-tx', 'collection-success:made_in_tx', 'tx-returned']);
       } finally {
         await server.stop();
       }

@@ -126,6 +126,15 @@ pub enum DbScope {
 }
 
 impl DbScope {
+    /// Where the after hooks of a model write wait: inside an open transaction, for its end
+    /// (PocketBase's transaction app); None: they run right after the write.
+    pub fn after_hooks(&self) -> Option<&AfterTx> {
+        match self {
+            DbScope::Pool(_) => None,
+            DbScope::Tx(tx) => Some(tx.after_hooks()),
+        }
+    }
+
     pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
