@@ -304,3 +304,42 @@ fn write_step<M: HookedModel>(write: ModelWrite<M>, written: Arc<AtomicBool>) ->
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deferred hook that records `(name, the transaction's error)` and fails when asked.
+    fn recorder(seen: &Arc<Mutex<Vec<String>>>, name: &'static str, fail: bool) -> AfterTxHook {
+        let seen = seen.clone();
+        Box::new(move |tx_error| {
+            Box::pin(async move {
+                seen.lock().push(format!("{name}:{}", tx_error.map_or("ok".to_string(), |e| e.message)));
+                if fail {
+                    Err(ApiError::bad_request(format!("{name} failed")))
+                } else {
+                    Ok(())
+                }
+            })
+        })
+    }
+
+    #[tokio::test]
+    async fn deferred_hooks_run_once_in_order_and_the_first_failure_is_the_answer() {
+        let seen = Arc::new(Mutex::new(vec![]));
+        let after = AfterTx::default();
+        after.push(recorder(&seen, "a", false));
+        after.push(recorder(&seen, "b", true));
+        after.push(recorder(&seen, "c", true));
+        let err = after.run(None).await.unwrap_err();
+        assert_eq!(err.message, "B failed.");
+        assert_eq!(*seen.lock(), ["a:ok", "b:ok", "c:ok"]);
+        // run once: a second end finds nothing left
+        after.run(Some(&ApiError::bad_request("rolled back"))).await.unwrap();
+        assert_eq!(seen.lock().len(), 3);
+
+        after.push(recorder(&seen, "d", false));
+        after.run(Some(&ApiError::bad_request("rolled back"))).await.unwrap();
+        assert_eq!(seen.lock().last().unwrap(), "d:Rolled back.");
+    }
+}
