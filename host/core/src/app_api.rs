@@ -196,7 +196,8 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
     if mode == SaveMode::ValidateOnly {
         return make_write(true)(rec).await;
     }
-    hooked::save_in(app, rec, make_write, hooked::WriteScope { db: Some(&scope), after: scope.after_hooks() }).await
+    let no_validation = mode == SaveMode::SaveNoValidate;
+    hooked::save_in(app, rec, make_write, hooked::WriteScope { db: Some(&scope), after: scope.after_hooks(), no_validation }).await
 }
 
 /// A new file in a plugin's record JSON (`$filesystem.fileFromBytes`):

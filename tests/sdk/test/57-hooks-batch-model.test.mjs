@@ -103,6 +103,14 @@ routerAdd("POST", "/in-tx-collection", (e) => {
   return e.json(200, {});
 });
 
+routerAdd("POST", "/save-no-validate", (e) => {
+  const r = new Record($app.findCollectionByNameOrId("items"));
+  r.set("title", "no validation");
+  r.set("code", "NOT VALID");
+  $app.saveNoValidate(r);
+  return e.json(200, { code: $app.findRecordById("items", r.id).getString("code") });
+});
+
 routerAdd("POST", "/trail/take", (e) => {
   const t = $app.store().get("trail") || [];
   $app.store().set("trail", []);
@@ -262,6 +270,11 @@ for (const [label, bin] of servers) {
           assert.equal(err.response.data.code.code, 'validation_invalid_format');
           return true;
         });
+        // saveNoValidate neither validates nor fires the validate hooks
+        await http(server.url, 'POST', '/trail/take');
+        assert.deepEqual((await http(server.url, 'POST', '/save-no-validate')).body, { code: 'NOT VALID' });
+        assert.ok(!(await http(server.url, 'POST', '/trail/take')).body.some((s) => s.startsWith('validate:')));
+
         const invalid = admin.createBatch();
         invalid.collection('items').create({ title: 'checked', code: 'BAD' });
         await assert.rejects(invalid.send(), (err) => {

@@ -225,7 +225,7 @@ impl OpenBatch {
             })
         };
         let db = DbScope::Tx(self.tx.clone());
-        let scope = WriteScope { db: Some(&db), after: Some(self.tx.after_hooks()) };
+        let scope = WriteScope { db: Some(&db), after: Some(self.tx.after_hooks()), no_validation: false };
         let stored = hooked::save_in(&self.app, rec, make_write, scope).await?;
         let (schema, req2) = (self.schema.clone(), req.clone());
         let written = self.tx.run(move |conn| Ok(service::enrich_on(conn, &schema, &req2, stored, access.manager))).await?;

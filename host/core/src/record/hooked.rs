@@ -126,6 +126,8 @@ pub struct WriteScope<'a> {
     /// Collects the write's after-success/error hooks until the open transaction (a batch's)
     /// ended.
     pub after: Option<&'a AfterTx>,
+    /// PocketBase's `saveNoValidate`: no validate stage (its hooks do not fire).
+    pub no_validation: bool,
 }
 
 /// Inserts (new record) or updates `rec` through the model hooks; `write` validates and
@@ -141,7 +143,7 @@ pub async fn save_in(app: &App, rec: Record, make_write: impl FnOnce(bool) -> Re
     let (kind, names) = if rec.is_new() { ("create", &CREATE) } else { ("update", &UPDATE) };
     let Some(chain) = model_hooks::chain::<Record>(&app.hooks, tags(&rec), kind, names) else { return make_write(true)(rec).await };
     let chain = chain.in_tx(scope.after.cloned());
-    let validate = (chain.has("record-validate") || chain.has("model-validate")).then(|| {
+    let validate = (!scope.no_validation && (chain.has("record-validate") || chain.has("model-validate"))).then(|| {
         let db = scope.db.cloned().unwrap_or_else(|| DbScope::Pool(app.data.clone()));
         let schema = app.schema();
         let message = if kind == "create" { "Failed to create record." } else { "Failed to update record." };
