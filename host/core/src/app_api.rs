@@ -155,45 +155,49 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
     } else {
         prepare_update(&mut rec);
     }
+    let scope = db.clone();
     let (db, schema, storage) = (db.clone(), app.schema(), crate::files::storage(app));
-    let write: RecordWrite = Box::new(move |mut rec| {
-        Box::pin(async move {
-            db.write(move |conn| {
-                let mut errs = body_errs;
-                if mode != SaveMode::SaveNoValidate {
-                    errs.merge(validate_record(conn, &schema, &rec));
-                }
-                errs.into_result(if is_new { "Failed to create record." } else { "Failed to update record." })?;
-                if mode == SaveMode::ValidateOnly {
-                    return Ok(rec);
-                }
-                let uploaded = crate::record::service::upload_files(storage.as_ref(), &rec)?;
-                // a savepoint, so this also nests inside an open `WriteTx`
-                let written = (|| {
-                    let sp = conn.savepoint()?;
-                    if is_new {
-                        persist::insert(&sp, &rec)?;
-                    } else {
-                        persist::update(&sp, &rec)?;
+    let make_write = move |validate: bool| -> RecordWrite {
+        Box::new(move |mut rec| {
+            Box::pin(async move {
+                db.write(move |conn| {
+                    let mut errs = body_errs;
+                    if validate && mode != SaveMode::SaveNoValidate {
+                        errs.merge(validate_record(conn, &schema, &rec));
                     }
-                    sp.commit()?;
-                    Ok(())
-                })();
-                if let Err(e) = written {
-                    crate::record::service::discard_uploads(conn, storage.as_ref(), &rec, &uploaded);
-                    return Err(e);
-                }
-                rec.uploads.clear();
-                rec.original = Some(rec.values.clone());
-                Ok(rec)
+                    errs.into_result(if is_new { "Failed to create record." } else { "Failed to update record." })?;
+                    if mode == SaveMode::ValidateOnly {
+                        return Ok(rec);
+                    }
+                    let uploaded = crate::record::service::upload_files(storage.as_ref(), &rec)?;
+                    // a savepoint, so this also nests inside an open `WriteTx`
+                    let written = (|| {
+                        let sp = conn.savepoint()?;
+                        if is_new {
+                            persist::insert(&sp, &rec)?;
+                        } else {
+                            persist::update(&sp, &rec)?;
+                        }
+                        sp.commit()?;
+                        Ok(())
+                    })();
+                    if let Err(e) = written {
+                        crate::record::service::discard_uploads(conn, storage.as_ref(), &rec, &uploaded);
+                        return Err(e);
+                    }
+                    rec.uploads.clear();
+                    rec.original = Some(rec.values.clone());
+                    Ok(rec)
+                })
+                .await
             })
-            .await
         })
-    });
+    };
     if mode == SaveMode::ValidateOnly {
-        return write(rec).await;
+        return make_write(true)(rec).await;
     }
-    hooked::save(app, rec, write).await
+    let no_validation = mode == SaveMode::SaveNoValidate;
+    hooked::save_in(app, rec, make_write, hooked::WriteScope { db: Some(&scope), after: scope.after_hooks(), no_validation }).await
 }
 
 /// A new file in a plugin's record JSON (`$filesystem.fileFromBytes`):
@@ -235,6 +239,7 @@ fn split_new_files(mut data: Map<String, Value>) -> ApiResult<(Map<String, Value
 
 pub async fn delete(app: &App, db: &DbScope, c: Arc<Collection>, id: String) -> ApiResult<()> {
     let rec = find_by_id(db, c, id).await?;
+    let scope = db.clone();
     let (db, schema) = (db.clone(), app.schema());
     let write: RecordWrite = Box::new(move |rec| {
         Box::pin(async move {
@@ -247,7 +252,7 @@ pub async fn delete(app: &App, db: &DbScope, c: Arc<Collection>, id: String) -> 
             .await
         })
     });
-    hooked::delete(app, rec, write).await.map(|_| ())
+    hooked::delete_in(app, rec, write, scope.after_hooks()).await.map(|_| ())
 }
 
 /// Rewrites `{:name}` placeholders to bound parameters (unknown names are an error, as in

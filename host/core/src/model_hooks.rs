@@ -9,7 +9,9 @@
 //! being written), stop the chain, or throw to abort the write. Unlike PocketBase, the
 //! Execute hook wraps the transaction instead of running inside it: the single writer
 //! thread is never held while plugin code runs, so a handler's own `$app.save` cannot
-//! deadlock (it commits separately).
+//! deadlock (it commits separately). Batch sub-requests are the exception: their writes run
+//! in the batch's open transaction, which the handlers' own writes join, and their after
+//! hooks wait for the batch to end ([`AfterTx`]), as PocketBase's transaction app does.
 //!
 //! Every stage also runs PocketBase's generic `onModel*` hook (`model-create`, ...) inside
 //! the typed one, with the model as `e.model`.
@@ -35,9 +37,13 @@ pub type ModelWrite<M> = Box<dyn FnOnce(M) -> HookFuture<ApiResult<M>> + Send>;
 pub type Step<M> = Box<dyn FnOnce(Shared<M>) -> HookFuture<ApiResult<()>> + Send>;
 
 /// A model the hooks can see and change.
-pub trait HookedModel: Clone + Send + 'static {
+pub trait HookedModel: Clone + Send + Sync + 'static {
     /// The event key handlers read (`e.record`, `e.collection`).
     const KEY: &'static str;
+
+    /// The tag of the generic `onModel*` hooks for models that are not records (PocketBase
+    /// tags those by table, `_collections`; records by their collection's id and name).
+    const TABLE: Option<&'static str> = None;
 
     /// What handlers see.
     fn export(&self) -> Value;
@@ -59,12 +65,11 @@ pub struct Names {
 }
 
 impl Names {
-    /// Every hook of the write, the generic `model-*` ones included.
-    fn all(&self) -> Vec<String> {
+    /// Every typed hook of the write.
+    fn typed(&self) -> Vec<&'static str> {
         let mut v = vec![self.outer, self.execute, self.success, self.error];
         v.extend(self.validate);
-        let generic: Vec<String> = v.iter().filter_map(|n| generic(n)).collect();
-        v.into_iter().map(str::to_string).chain(generic).collect()
+        v
     }
 }
 
@@ -79,35 +84,82 @@ fn generic(name: &str) -> Option<String> {
 /// The event key of the generic hooks.
 const MODEL_KEY: &str = "model";
 
+/// A deferred after-success/error hook: gets the transaction's error (None: committed).
+type AfterTxHook = Box<dyn FnOnce(Option<ApiError>) -> HookFuture<ApiResult<()>> + Send>;
+
+/// The after-success/error hooks of the writes made inside an open transaction: PocketBase's
+/// transaction app defers them until the transaction ended, then fires each write's
+/// after-success hook when it committed, its after-error hook (with the transaction's
+/// error) when it rolled back.
+#[derive(Clone, Default)]
+pub struct AfterTx(Arc<Mutex<Vec<AfterTxHook>>>);
+
+impl AfterTx {
+    fn push(&self, hook: AfterTxHook) {
+        self.0.lock().push(hook);
+    }
+
+    /// Runs the deferred hooks in the order of their writes, each once; all run, the first
+    /// failure is the answer (the transaction has ended either way).
+    pub async fn run(&self, tx_error: Option<&ApiError>) -> ApiResult<()> {
+        let hooks = std::mem::take(&mut *self.0.lock());
+        let mut first = None;
+        for hook in hooks {
+            if let Err(e) = hook(tx_error.cloned()).await {
+                tracing::debug!("deferred after hook failed: {}", e.message);
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
 pub struct Chain<M> {
     hooks: Arc<dyn HookDispatcher>,
     tags: Arc<[String; 2]>,
+    /// The tags of the generic `model-*` hooks (see [`HookedModel::TABLE`]).
+    generic_tags: Arc<[String; 2]>,
     /// `create`, `update` or `delete` (the event's `type`).
     kind: &'static str,
+    /// Set when the write runs in an open transaction: the after hooks wait for its end.
+    after_tx: Option<AfterTx>,
     _model: std::marker::PhantomData<fn() -> M>,
 }
 
 impl<M> Clone for Chain<M> {
     fn clone(&self) -> Self {
-        Self { hooks: self.hooks.clone(), tags: self.tags.clone(), kind: self.kind, _model: Default::default() }
+        Self { hooks: self.hooks.clone(), tags: self.tags.clone(), generic_tags: self.generic_tags.clone(), kind: self.kind, after_tx: self.after_tx.clone(), _model: Default::default() }
     }
 }
 
 /// The chain of a write when any of its hooks has subscribers for `tags` (the model's
 /// collection id and name).
 pub fn chain<M: HookedModel>(slot: &HookSlot, tags: [String; 2], kind: &'static str, names: &Names) -> Option<Chain<M>> {
-    let all = names.all();
-    let hooks = slot.subscribed(&all.iter().map(String::as_str).collect::<Vec<_>>(), &[&tags[0], &tags[1]])?;
-    Some(Chain { hooks, tags: Arc::new(tags), kind, _model: Default::default() })
+    let generic_tags = M::TABLE.map_or_else(|| tags.clone(), |t| [t.to_string(), t.to_string()]);
+    let typed = names.typed();
+    let generic: Vec<String> = typed.iter().filter_map(|n| generic(n)).collect();
+    let hooks = slot
+        .subscribed(&typed, &[&tags[0], &tags[1]])
+        .or_else(|| slot.subscribed(&generic.iter().map(String::as_str).collect::<Vec<_>>(), &[&generic_tags[0], &generic_tags[1]]))?;
+    Some(Chain { hooks, tags: Arc::new(tags), generic_tags: Arc::new(generic_tags), kind, after_tx: None, _model: Default::default() })
 }
 
 impl<M: HookedModel> Chain<M> {
-    fn tags(&self) -> [&str; 2] {
-        [&self.tags[0], &self.tags[1]]
+    /// The tags hook `name` fires with.
+    fn tags(&self, name: &str) -> [&str; 2] {
+        let tags = if name.starts_with("model-") { &self.generic_tags } else { &self.tags };
+        [&tags[0], &tags[1]]
+    }
+
+    /// The write runs in an open transaction: its after-success/error hooks are deferred to
+    /// `after` (a failure before the write still fires the after-error hook at once).
+    pub fn in_tx(mut self, after: Option<AfterTx>) -> Self {
+        self.after_tx = after;
+        self
     }
 
     pub fn has(&self, name: &str) -> bool {
-        self.hooks.has(name, &self.tags())
+        self.hooks.has(name, &self.tags(name))
     }
 
     fn event(&self, key: &str, model: &M, kind: &str) -> Value {
@@ -146,7 +198,7 @@ impl<M: HookedModel> Chain<M> {
                 Ok(out)
             })
         });
-        let mut after = self.hooks.dispatch(name, &self.tags(), event, action).await?;
+        let mut after = self.hooks.dispatch(name, &self.tags(name), event, action).await?;
         if !ran.load(Ordering::SeqCst) {
             // the chain stopped: the handlers' changes stay on the (unwritten) model
             M::apply(model.clone(), before, after[key].take()).await?;
@@ -168,7 +220,7 @@ impl<M: HookedModel> Chain<M> {
             ev
         };
         let inner = generic.map(|g| (g, event(MODEL_KEY)));
-        let (hooks, tags) = (self.hooks.clone(), self.tags.clone());
+        let (hooks, tags) = (self.hooks.clone(), self.generic_tags.clone());
         let action: HookAction = Box::new(move |ev| {
             Box::pin(async move {
                 if let Some((g, inner_event)) = inner {
@@ -179,7 +231,7 @@ impl<M: HookedModel> Chain<M> {
             })
         });
         if self.has(name) {
-            self.hooks.dispatch(name, &self.tags(), event(M::KEY), action).await.map(|_| ())
+            self.hooks.dispatch(name, &self.tags(name), event(M::KEY), action).await.map(|_| ())
         } else {
             action(Value::Null).await.map(|_| ())
         }
@@ -211,10 +263,24 @@ impl<M: HookedModel> Chain<M> {
     async fn finish(&self, model: M, result: ApiResult<()>, written: bool, names: &Names) -> ApiResult<M> {
         match result {
             Ok(()) if !written => Ok(model),
-            Ok(()) => {
-                self.notify(names.success, &model, None).await?;
-                Ok(model)
-            }
+            Ok(()) => match &self.after_tx {
+                Some(after) => {
+                    let (chain, stored, success, error) = (self.clone(), model.clone(), names.success, names.error);
+                    after.push(Box::new(move |tx_error| {
+                        Box::pin(async move {
+                            match tx_error {
+                                None => chain.notify(success, &stored, None).await,
+                                Some(e) => chain.notify(error, &stored, Some(&e)).await,
+                            }
+                        })
+                    }));
+                    Ok(model)
+                }
+                None => {
+                    self.notify(names.success, &model, None).await?;
+                    Ok(model)
+                }
+            },
             Err(e) => {
                 if let Err(hook_err) = self.notify(names.error, &model, Some(&e)).await {
                     tracing::warn!("{} hook failed: {}", names.error, hook_err.message);
@@ -237,4 +303,43 @@ fn write_step<M: HookedModel>(write: ModelWrite<M>, written: Arc<AtomicBool>) ->
             Ok(())
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deferred hook that records `(name, the transaction's error)` and fails when asked.
+    fn recorder(seen: &Arc<Mutex<Vec<String>>>, name: &'static str, fail: bool) -> AfterTxHook {
+        let seen = seen.clone();
+        Box::new(move |tx_error| {
+            Box::pin(async move {
+                seen.lock().push(format!("{name}:{}", tx_error.map_or("ok".to_string(), |e| e.message)));
+                if fail {
+                    Err(ApiError::bad_request(format!("{name} failed")))
+                } else {
+                    Ok(())
+                }
+            })
+        })
+    }
+
+    #[tokio::test]
+    async fn deferred_hooks_run_once_in_order_and_the_first_failure_is_the_answer() {
+        let seen = Arc::new(Mutex::new(vec![]));
+        let after = AfterTx::default();
+        after.push(recorder(&seen, "a", false));
+        after.push(recorder(&seen, "b", true));
+        after.push(recorder(&seen, "c", true));
+        let err = after.run(None).await.unwrap_err();
+        assert_eq!(err.message, "B failed.");
+        assert_eq!(*seen.lock(), ["a:ok", "b:ok", "c:ok"]);
+        // run once: a second end finds nothing left
+        after.run(Some(&ApiError::bad_request("rolled back"))).await.unwrap();
+        assert_eq!(seen.lock().len(), 3);
+
+        after.push(recorder(&seen, "d", false));
+        after.run(Some(&ApiError::bad_request("rolled back"))).await.unwrap();
+        assert_eq!(seen.lock().last().unwrap(), "d:Rolled back.");
+    }
 }

@@ -6,6 +6,9 @@
 //! fails at that sub-request). An upsert (`PUT`) fires the update hook when the record
 //! exists, the create hook otherwise.
 //!
+//! The record model hooks (onRecordCreate, ..., see `OpenBatch::run`) run inside the same
+//! transaction; every plugin call of the batch joins it (ambient transaction).
+//!
 //! Without subscribers for any sub-request's collection the batch runs as one job on the
 //! writer thread ([`batch::run`]).
 
@@ -62,37 +65,52 @@ async fn resolve_upsert(open: &OpenBatch, c: &Arc<Collection>, r: BatchRequest) 
     })
 }
 
-/// Runs the batch, with the record request hooks of its sub-requests.
+/// Runs the batch, with the record request and model hooks of its sub-requests.
 pub async fn run(ctx: &Ctx, requests: Vec<BatchRequest>, timeout: Duration) -> ApiResult<Vec<BatchResponse>> {
     let hooks: Vec<_> = requests.iter().map(|r| ctx.plugins.as_ref().and_then(|h| hook_of(h, ctx, r))).collect();
-    let Some(host) = ctx.plugins.clone().filter(|_| hooks.iter().any(Option::is_some)) else {
+    let hooked_any = hooks.iter().any(Option::is_some) || requests.iter().any(|r| batch::has_model_hooks(&ctx.app, r));
+    let Some(host) = ctx.plugins.clone().filter(|_| hooked_any) else {
         return batch::run(&ctx.app, requests, timeout).await;
     };
     let open = Arc::new(OpenBatch::begin(&ctx.app, timeout).await?);
+    // the handlers' own `$app` writes join the batch's transaction (else they would wait for it)
+    let core = crate::plugins::CoreBridge::in_tx(ctx.app.clone(), open.tx());
+    match pocketbun_wasm::ambient_tx::within(core, run_each(ctx, &host, &open, requests, hooks)).await {
+        Ok(out) => {
+            open.commit().await?;
+            Ok(out)
+        }
+        Err(e) => {
+            open.abort().await;
+            Err(e)
+        }
+    }
+}
+
+/// The sub-requests one after the other in the open batch; the first failure stops them.
+async fn run_each(
+    ctx: &Ctx,
+    host: &Arc<PluginHost>,
+    open: &Arc<OpenBatch>,
+    requests: Vec<BatchRequest>,
+    hooks: Vec<Option<(&'static str, Arc<Collection>)>>,
+) -> ApiResult<Vec<BatchResponse>> {
     let mut out = Vec::with_capacity(requests.len());
     for (i, (r, hook)) in requests.into_iter().zip(hooks).enumerate() {
         if open.timed_out() {
-            open.abort().await;
             return Err(ApiError::bad_request(batch::FAILED));
         }
         let res = match hook {
             None => open.run(r).await,
-            Some((UPSERT, c)) => match resolve_upsert(&open, &c, r).await {
-                Ok((name, r)) if host.has_hooks(name, &[&c.id, &c.name]) => hooked(ctx, &host, &open, name, c, r).await,
+            Some((UPSERT, c)) => match resolve_upsert(open, &c, r).await {
+                Ok((name, r)) if host.has_hooks(name, &[&c.id, &c.name]) => hooked(ctx, host, open, name, c, r).await,
                 Ok((_, r)) => open.run(r).await,
                 Err(e) => Err(e),
             },
-            Some((name, c)) => hooked(ctx, &host, &open, name, c, r).await,
+            Some((name, c)) => hooked(ctx, host, open, name, c, r).await,
         };
-        match res {
-            Ok(res) => out.push(res),
-            Err(e) => {
-                open.abort().await;
-                return Err(batch::failed_at(i, e));
-            }
-        }
+        out.push(res.map_err(|e| batch::failed_at(i, e))?);
     }
-    open.commit().await?;
     Ok(out)
 }
 
@@ -160,9 +178,8 @@ async fn hooked(ctx: &Ctx, host: &PluginHost, open: &Arc<OpenBatch>, name: &str,
             })
         })
     };
-    // the handlers' own `$app` writes join the batch's transaction (else they would wait for it)
-    let core = crate::plugins::CoreBridge::in_tx(ctx.app.clone(), open.tx());
-    let outcome = pocketbun_wasm::ambient_tx::within(core, host.run_hook(name, &[&c.id, &c.name], event, default)).await.map_err(api_error)?;
+    // (runs inside the batch's ambient transaction, see `run`)
+    let outcome = host.run_hook(name, &[&c.id, &c.name], event, default).await.map_err(api_error)?;
     if let Some(res) = written.lock().ok().and_then(|mut w| w.take()) {
         return Ok(res);
     }

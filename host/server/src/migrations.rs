@@ -219,8 +219,16 @@ impl Runner {
             js.join(None);
         }
         let ended = match self.tx.take() {
-            Some(tx) if result.is_ok() => tx.commit().await,
-            Some(tx) => tx.rollback().await,
+            Some(tx) if result.is_ok() => {
+                let committed = tx.commit().await;
+                let hooks = tx.after_hooks().run(committed.as_ref().err()).await;
+                committed.and(hooks)
+            }
+            Some(tx) => {
+                let rolled_back = tx.rollback().await;
+                crate::plugins::run_after_rollback(tx.after_hooks()).await;
+                rolled_back
+            }
             None => Ok(()),
         };
         let reloaded = self.app.reload_collections().await;

@@ -64,8 +64,13 @@ impl Drop for TxBridge {
         }
         // readers only see committed data, so this reads the state without the transaction
         let app = self.core.app.clone();
+        // (the hooks, not the transaction: their own writes wait until it rolled back)
+        let after = self.tx.after_hooks().clone();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move { reload_collections(&app, true).await });
+            rt.spawn(async move {
+                reload_collections(&app, true).await;
+                run_after_rollback(&after).await;
+            });
         }
     }
 }
@@ -80,7 +85,11 @@ impl PluginTx for TxBridge {
         Box::pin(async move {
             let committed = tx.commit().await;
             reload_collections(&app, committed.is_err()).await;
-            committed.map_err(core_err)
+            // the deferred after hooks of its writes: PocketBase runs them before
+            // runInTransaction returns, and a failing one is its error
+            let hooks = tx.after_hooks().run(committed.as_ref().err()).await;
+            committed.map_err(core_err)?;
+            hooks.map_err(core_err)
         })
     }
     fn rollback(&self) -> BoxFuture<CoreResult<()>> {
@@ -89,8 +98,18 @@ impl PluginTx for TxBridge {
         Box::pin(async move {
             let rolled_back = tx.rollback().await;
             reload_collections(&app, true).await;
+            run_after_rollback(tx.after_hooks()).await;
             rolled_back.map_err(core_err)
         })
+    }
+}
+
+/// The after-error hooks of the writes of a rolled back transaction (their failures are only
+/// logged: the transaction's own error is the answer).
+pub(crate) async fn run_after_rollback(after: &pocketbun_core::model_hooks::AfterTx) {
+    let rolled_back = ApiError::bad_request("The transaction was rolled back.");
+    if let Err(e) = after.run(Some(&rolled_back)).await {
+        tracing::warn!("an after-error hook of a rolled back transaction failed: {}", e.message);
     }
 }
 

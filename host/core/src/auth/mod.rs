@@ -247,35 +247,39 @@ pub async fn save_auth_record_with(
 ) -> crate::ApiResult<Record> {
     crate::record::write::prepare_update(&mut rec);
     let (db, schema) = (app.data.clone(), app.schema());
-    let write: crate::record::hooked::RecordWrite = Box::new(move |mut rec| {
-        Box::pin(async move {
-            db.write(move |conn| {
-                crate::record::validate::validate_record(conn, &schema, &rec).into_result(message)?;
-                let tx = conn.transaction()?;
-                persist::update(&tx, &rec)?;
-                let (cid, id) = (rec.collection.id.clone(), rec.id().to_string());
-                let changed = |n: &str| rec.get(n) != rec.original(n);
-                let mut tables = vec![];
-                if changed("tokenKey") {
-                    tables.push("_otps");
-                }
-                if changed("password") {
-                    tables.extend(["_mfas", "_authOrigins"]);
-                }
-                for t in tables {
-                    tx.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1 AND recordRef = ?2"), [&cid, &id])?;
-                }
-                if let Some(step) = extra {
-                    step(&tx, &rec)?;
-                }
-                tx.commit()?;
-                rec.original = Some(rec.values.clone());
-                Ok(rec)
+    let make_write = move |validate: bool| -> crate::record::hooked::RecordWrite {
+        Box::new(move |mut rec| {
+            Box::pin(async move {
+                db.write(move |conn| {
+                    if validate {
+                        crate::record::validate::validate_record(conn, &schema, &rec).into_result(message)?;
+                    }
+                    let tx = conn.transaction()?;
+                    persist::update(&tx, &rec)?;
+                    let (cid, id) = (rec.collection.id.clone(), rec.id().to_string());
+                    let changed = |n: &str| rec.get(n) != rec.original(n);
+                    let mut tables = vec![];
+                    if changed("tokenKey") {
+                        tables.push("_otps");
+                    }
+                    if changed("password") {
+                        tables.extend(["_mfas", "_authOrigins"]);
+                    }
+                    for t in tables {
+                        tx.execute(&format!("DELETE FROM `{t}` WHERE collectionRef = ?1 AND recordRef = ?2"), [&cid, &id])?;
+                    }
+                    if let Some(step) = extra {
+                        step(&tx, &rec)?;
+                    }
+                    tx.commit()?;
+                    rec.original = Some(rec.values.clone());
+                    Ok(rec)
+                })
+                .await
             })
-            .await
         })
-    });
-    crate::record::hooked::save(app, rec, write).await
+    };
+    crate::record::hooked::save_in(app, rec, make_write, Default::default()).await
 }
 
 /// A system collection (`_otps`, `_mfas`, `_authOrigins`, `_externalAuths`).

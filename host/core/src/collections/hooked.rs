@@ -21,6 +21,7 @@ use crate::model_hooks::{self, HookedModel, ModelWrite, Names, Shared, Step};
 
 impl HookedModel for Collection {
     const KEY: &'static str = "collection";
+    const TABLE: Option<&'static str> = Some("_collections");
 
     /// Everything, secrets included (handlers run on the server; the round trip keeps them).
     fn export(&self) -> Value {
@@ -96,7 +97,7 @@ pub async fn save_collection(app: &Arc<App>, db: &DbScope, c: Collection, old: O
         let (app, db) = (app.clone(), db.clone());
         Box::new(move |c| Box::pin(async move { write_collection(&app, &db, c, old).await }))
     };
-    chain.run(c, names, validate, write).await
+    chain.in_tx(db.after_hooks().cloned()).run(c, names, validate, write).await
 }
 
 /// Deletes a collection and its table through the model hooks, refusing system collections
@@ -114,7 +115,7 @@ pub async fn delete_collection(app: &Arc<App>, db: &DbScope, c: Arc<Collection>)
             })
         })
     };
-    chain.run((*c).clone(), &DELETE, None, write).await.map(|_| ())
+    chain.in_tx(db.after_hooks().cloned()).run((*c).clone(), &DELETE, None, write).await.map(|_| ())
 }
 
 /// `$app.importCollections` / `PUT /api/collections/import` through the model hooks: each
@@ -188,7 +189,7 @@ fn run_import(app: Arc<App>, db: DbScope, mut pending: VecDeque<ImportItem>, mut
             })
         };
         let name = collection.name.clone();
-        if let Err(e) = chain.run(collection, names, None, write).await {
+        if let Err(e) = chain.in_tx(db.after_hooks().cloned()).run(collection, names, None, write).await {
             // PocketBase's wording of a failed save (deletes fail with the raw error)
             let worded = if delete { e.clone() } else { ApiError { message: format!("failed to save collection {name:?}: {}", e.message), ..e.clone() } };
             failure.lock().get_or_insert(worded);

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use super::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::model_hooks::AfterTx;
 
 type TxJob = Box<dyn FnOnce(&mut Connection) + Send>;
 
@@ -24,6 +25,9 @@ enum TxMsg {
 /// [`WriteTx::commit`] rolls back.
 pub struct WriteTx {
     to_writer: Sender<TxMsg>,
+    /// The after-success/error hooks of the model writes made in it (PocketBase defers them
+    /// to the transaction's end); whoever ends the transaction runs them.
+    after: AfterTx,
 }
 
 fn closed() -> ApiError {
@@ -44,7 +48,7 @@ impl Db {
             serve(conn, from_handle, Instant::now() + max_duration);
         }))?;
         started_rx.await.map_err(|_| ApiError::internal("database worker stopped"))??;
-        Ok(WriteTx { to_writer })
+        Ok(WriteTx { to_writer, after: AfterTx::default() })
     }
 }
 
@@ -102,6 +106,12 @@ impl WriteTx {
         self.end(true).await
     }
 
+    /// The deferred after hooks of the writes made in the transaction: run them with
+    /// [`AfterTx::run`] once it ended.
+    pub fn after_hooks(&self) -> &AfterTx {
+        &self.after
+    }
+
     pub async fn rollback(&self) -> ApiResult<()> {
         self.end(false).await
     }
@@ -116,6 +126,15 @@ pub enum DbScope {
 }
 
 impl DbScope {
+    /// Where the after hooks of a model write wait: inside an open transaction, for its end
+    /// (PocketBase's transaction app); None: they run right after the write.
+    pub fn after_hooks(&self) -> Option<&AfterTx> {
+        match self {
+            DbScope::Pool(_) => None,
+            DbScope::Tx(tx) => Some(tx.after_hooks()),
+        }
+    }
+
     pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,

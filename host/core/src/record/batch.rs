@@ -2,15 +2,21 @@
 //! single transaction on the writer connection, each with its caller's rules. Any failure
 //! rolls everything back (and removes the files uploaded so far); realtime events follow the
 //! commit (see `realtime::capture`), file deletions too.
+//!
+//! With record model hook subscribers (onRecordCreate, onRecordValidate, ...), a sub-request
+//! runs through the model hook chain like a normal API write ([`OpenBatch`]), its write on
+//! the batch's transaction; the after-success/error hooks wait for the batch to end, as in
+//! PocketBase.
 
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::hooked::{self, RecordWrite, WriteScope};
 use super::rules::RequestInfo;
-use super::service::{self, record_json, BatchFiles, WriteInput};
+use super::service::{self, record_json, BatchFiles, PreparedWrite, WriteInput};
 use crate::app::App;
-use crate::db::WriteTx;
+use crate::db::{DbScope, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::fields_picker::FieldsPicker;
 use crate::files;
@@ -104,7 +110,7 @@ pub async fn run(app: &App, requests: Vec<BatchRequest>, timeout: Duration) -> A
 /// with [`failed_at`] and end with [`OpenBatch::commit`] or [`OpenBatch::abort`].
 pub struct OpenBatch {
     tx: Arc<WriteTx>,
-    app_data: crate::db::Db,
+    app: Arc<App>,
     schema: Arc<Schema>,
     storage: Arc<dyn files::FileStorage>,
     files: Arc<parking_lot::Mutex<BatchFiles>>,
@@ -113,12 +119,12 @@ pub struct OpenBatch {
 }
 
 impl OpenBatch {
-    pub async fn begin(app: &App, timeout: Duration) -> ApiResult<Self> {
+    pub async fn begin(app: &Arc<App>, timeout: Duration) -> ApiResult<Self> {
         // the transaction's own limit is a backstop; the timeout is checked between steps
         let tx = Arc::new(app.data.begin_write_tx(timeout + Duration::from_secs(5)).await?);
         Ok(Self {
             tx,
-            app_data: app.data.clone(),
+            app: app.clone(),
             schema: app.schema(),
             storage: files::storage(app),
             files: Arc::default(),
@@ -142,12 +148,18 @@ impl OpenBatch {
         self.tx.run(move |conn| super::persist::find_by_id(conn, &c, &id)).await
     }
 
-    /// Runs one sub-request in the transaction.
+    /// Runs one sub-request in the transaction (through the record model hooks when they
+    /// have subscribers).
     pub async fn run(&self, r: BatchRequest) -> ApiResult<BatchResponse> {
+        if has_model_hooks(&self.app, &r) {
+            return self.run_hooked(r).await;
+        }
         let (schema, storage, files) = (self.schema.clone(), self.storage.clone(), self.files.clone());
         self.tx.run(move |conn| run_one(conn, &schema, storage.as_ref(), r, &mut files.lock())).await
     }
 
+    /// Commits, then runs the deferred after hooks of the sub-requests: the first failing
+    /// one is the answer, though the batch stays committed (as in PocketBase).
     pub async fn commit(&self) -> ApiResult<()> {
         if self.timed_out() {
             self.abort().await;
@@ -156,29 +168,126 @@ impl OpenBatch {
         if let Err(e) = self.tx.commit().await {
             tracing::warn!("batch commit failed: {}", e.message);
             self.discard().await;
-            return Err(ApiError::bad_request(FAILED));
+            let failed = ApiError::bad_request(FAILED);
+            let _ = self.tx.after_hooks().run(Some(&failed)).await;
+            return Err(failed);
         }
         self.files.lock().finish(&self.schema, self.storage.as_ref());
-        Ok(())
+        self.tx.after_hooks().run(None).await
     }
 
-    /// Rolls everything back and removes the files uploaded so far.
+    /// Rolls everything back, removes the files uploaded so far and fires the after-error
+    /// hooks of the sub-requests that had succeeded.
     pub async fn abort(&self) {
         let _ = self.tx.rollback().await;
         self.discard().await;
+        if let Err(e) = self.tx.after_hooks().run(Some(&ApiError::bad_request(FAILED))).await {
+            tracing::warn!("after-error hook of a batch failed: {}", e.message);
+        }
     }
 
     async fn discard(&self) {
         let files = std::mem::take(&mut *self.files.lock());
         let storage = self.storage.clone();
         let _ = self
-            .app_data
+            .app
+            .data
             .write(move |conn| {
                 files.discard(conn, storage.as_ref());
                 Ok(())
             })
             .await;
     }
+
+    /// A create, update or delete through the model hook chain; every database step on the
+    /// transaction.
+    async fn run_hooked(&self, r: BatchRequest) -> ApiResult<BatchResponse> {
+        let BatchRequest { action, req } = r;
+        let picker = fields_picker(&req)?;
+        let PreparedWrite { rec, req, access } = match action {
+            BatchAction::Delete { collection: name, id } => return self.delete_hooked(&name, id, req).await,
+            action => self.prepare(action, req).await?,
+        };
+        let (tx, schema, storage, files) = (self.tx.clone(), self.schema.clone(), self.storage.clone(), self.files.clone());
+        let make_write = move |validate: bool| -> RecordWrite {
+            Box::new(move |rec| {
+                Box::pin(async move {
+                    tx.run(move |conn| {
+                        let files = &mut files.lock();
+                        if rec.is_new() {
+                            service::insert_on(conn, &schema, storage.as_ref(), rec, files, validate)
+                        } else {
+                            service::store_update_on(conn, &schema, storage.as_ref(), rec, files, validate)
+                        }
+                    })
+                    .await
+                })
+            })
+        };
+        let db = DbScope::Tx(self.tx.clone());
+        let scope = WriteScope { db: Some(&db), after: Some(self.tx.after_hooks()), no_validation: false };
+        let stored = hooked::save_in(&self.app, rec, make_write, scope).await?;
+        let (schema, req2) = (self.schema.clone(), req.clone());
+        let written = self.tx.run(move |conn| Ok(service::enrich_on(conn, &schema, &req2, stored, access.manager))).await?;
+        Ok(BatchResponse { status: 200, body: response_body(&req, &written, picker) })
+    }
+
+    /// The checks of a create, update or upsert on the transaction, up to the record to write.
+    async fn prepare(&self, action: BatchAction, req: RequestInfo) -> ApiResult<PreparedWrite> {
+        let schema = self.schema.clone();
+        self.tx
+            .run(move |conn| match action {
+                BatchAction::Create { collection: name, input } => {
+                    service::draft_create_on(conn, &schema, collection(&schema, &name, MISSING)?, req, input)
+                }
+                BatchAction::Update { collection: name, id, input } => {
+                    service::draft_update_on(conn, &schema, collection(&schema, &name, MISSING)?, req, &id, input)
+                }
+                BatchAction::Upsert { collection: name, input } => {
+                    let c = collection(&schema, &name, MISSING)?;
+                    let id = input.body.get("id").map(super::values::to_text).unwrap_or_default();
+                    if !id.is_empty() && super::persist::find_by_id(conn, &c, &id)?.is_some() {
+                        service::draft_update_on(conn, &schema, c, with_method(req, "PATCH"), &id, input)
+                    } else {
+                        service::draft_create_on(conn, &schema, c, with_method(req, "POST"), input)
+                    }
+                }
+                BatchAction::Delete { .. } | BatchAction::Unknown => Err(ApiError::bad_request("")),
+            })
+            .await
+    }
+
+    async fn delete_hooked(&self, name: &str, id: String, req: RequestInfo) -> ApiResult<BatchResponse> {
+        let c = collection(&self.schema, name, MISSING)?;
+        let schema = self.schema.clone();
+        let rec = self.tx.run(move |conn| service::find_for_delete_on(conn, &schema, &c, &req, &id)).await?;
+        let (tx, schema, files) = (self.tx.clone(), self.schema.clone(), self.files.clone());
+        let write: RecordWrite = Box::new(move |rec| {
+            Box::pin(async move {
+                tx.run(move |conn| {
+                    service::remove_on(conn, &schema, &rec, &mut files.lock())?;
+                    Ok(rec)
+                })
+                .await
+            })
+        });
+        hooked::delete_in(&self.app, rec, write, Some(self.tx.after_hooks())).await?;
+        Ok(BatchResponse { status: 204, body: Value::Null })
+    }
+}
+
+/// Whether sub-request `r` runs through record model hooks (an upsert when either its create
+/// or its update hooks have subscribers).
+pub fn has_model_hooks(app: &App, r: &BatchRequest) -> bool {
+    let (kinds, name): (&[&'static str], _) = match &r.action {
+        BatchAction::Create { collection, .. } => (&["create"], collection),
+        BatchAction::Update { collection, .. } => (&["update"], collection),
+        BatchAction::Upsert { collection, .. } => (&["create", "update"], collection),
+        BatchAction::Delete { collection, .. } => (&["delete"], collection),
+        BatchAction::Unknown => return false,
+    };
+    let Some(c) = app.schema().find(name) else { return false };
+    kinds.iter().any(|k| hooked::subscribed(app, &c, k))
 }
 
 fn collection(schema: &Schema, id_or_name: &str, message: &str) -> ApiResult<Arc<Collection>> {
@@ -196,10 +305,7 @@ fn run_one(
     files: &mut BatchFiles,
 ) -> ApiResult<BatchResponse> {
     let BatchRequest { action, req } = r;
-    let picker = match req.query.get("fields").and_then(Value::as_str) {
-        Some(raw) => FieldsPicker::parse(raw).map_err(|_| ApiError::bad_request(""))?,
-        None => None,
-    };
+    let picker = fields_picker(&req)?;
     let written = match action {
         BatchAction::Unknown => return Err(ApiError::bad_request("")),
         BatchAction::Delete { collection: name, id } => {
@@ -226,11 +332,24 @@ fn run_one(
             }
         }
     };
-    let mut body = record_json(&req, &written);
+    Ok(BatchResponse { status: 200, body: response_body(&req, &written, picker) })
+}
+
+/// The sub-request's `?fields=` (a bad one fails it).
+fn fields_picker(req: &RequestInfo) -> ApiResult<Option<FieldsPicker>> {
+    match req.query.get("fields").and_then(Value::as_str) {
+        Some(raw) => FieldsPicker::parse(raw).map_err(|_| ApiError::bad_request("")),
+        None => Ok(None),
+    }
+}
+
+/// A written record as the sub-request's response body.
+fn response_body(req: &RequestInfo, written: &crate::record::Record, picker: Option<FieldsPicker>) -> Value {
+    let mut body = record_json(req, written);
     if let Some(p) = picker {
         p.apply(&mut body, false);
     }
-    Ok(BatchResponse { status: 200, body })
+    body
 }
 
 fn with_method(mut req: RequestInfo, method: &str) -> RequestInfo {

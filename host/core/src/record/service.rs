@@ -214,7 +214,7 @@ async fn enrich_written(app: &App, req: RequestInfo, rec: Record, manager: bool)
 }
 
 /// [`enrich_written`] on the caller's connection.
-fn enrich_on(conn: &Connection, schema: &Schema, req: &RequestInfo, rec: Record, manager: bool) -> Record {
+pub(crate) fn enrich_on(conn: &Connection, schema: &Schema, req: &RequestInfo, rec: Record, manager: bool) -> Record {
     let mut records = [as_written(rec, manager)];
     expand_from_query(conn, schema, req, &mut records);
     let [rec] = records;
@@ -412,25 +412,29 @@ pub async fn create_with(app: &App, c: Arc<Collection>, req: RequestInfo, input:
     }
     let after_insert = steps.after_insert;
     let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
-    let write: RecordWrite = Box::new(move |rec| {
-        Box::pin(async move {
-            db.write(move |conn| {
-                validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
-                check_auth_id_unique(conn, &schema, &rec)?;
-                save_with_files(conn, storage.as_ref(), &rec, |tx| {
-                    persist::insert(tx, &rec)?;
-                    remove_installer_superuser(tx, &rec)?;
-                    match after_insert {
-                        Some(step) => step(tx, &rec),
-                        None => Ok(()),
+    let make_write = move |validate: bool| -> RecordWrite {
+        Box::new(move |rec| {
+            Box::pin(async move {
+                db.write(move |conn| {
+                    if validate {
+                        validate_record(conn, &schema, &rec).into_result(CREATE_FAILED)?;
                     }
-                })?;
-                Ok(rec)
+                    check_auth_id_unique(conn, &schema, &rec)?;
+                    save_with_files(conn, storage.as_ref(), &rec, |tx| {
+                        persist::insert(tx, &rec)?;
+                        remove_installer_superuser(tx, &rec)?;
+                        match after_insert {
+                            Some(step) => step(tx, &rec),
+                            None => Ok(()),
+                        }
+                    })?;
+                    Ok(rec)
+                })
+                .await
             })
-            .await
         })
-    });
-    let saved = hooked::save(app, rec, write).await?;
+    };
+    let saved = hooked::save_in(app, rec, make_write, Default::default()).await?;
     enrich_written(app, req, saved, access.manager).await
 }
 
@@ -445,6 +449,21 @@ pub(crate) fn create_on(
     input: WriteInput,
     files: &mut BatchFiles,
 ) -> ApiResult<Record> {
+    let w = draft_create_on(conn, schema, c, req, input)?;
+    let rec = insert_on(conn, schema, storage, w.rec, files, true)?;
+    Ok(enrich_on(conn, schema, &w.req, rec, w.access.manager))
+}
+
+/// A batch write prepared on the caller's transaction: the record to store, the sub-request
+/// as rules see it, the requester's rights.
+pub(crate) struct PreparedWrite {
+    pub rec: Record,
+    pub req: RequestInfo,
+    pub access: WriteAccess,
+}
+
+/// The checks and preparation of a batch create, up to the record to insert.
+pub(crate) fn draft_create_on(conn: &Connection, schema: &Schema, c: Arc<Collection>, req: RequestInfo, input: WriteInput) -> ApiResult<PreparedWrite> {
     let mut d = draft_create(c, req, input)?;
     if let Some(p) = d.random_password.take() {
         let hash = crate::auth::password::hash(&p, password_field_cost(&d.rec.collection));
@@ -455,13 +474,23 @@ pub(crate) fn create_on(
     check_auth_form(&rec, &body, access).into_result(CREATE_FAILED)?;
     super::write::hash_passwords_blocking(&mut rec);
     prepare_insert(&mut rec);
-    validate_record(conn, schema, &rec).into_result(CREATE_FAILED)?;
+    Ok(PreparedWrite { rec, req, access })
+}
+
+/// Validates (unless the model hooks' validate stage already did) and inserts a batch
+/// create on the caller's transaction.
+pub(crate) fn insert_on(conn: &Connection, schema: &Schema, storage: &dyn FileStorage, mut rec: Record, files: &mut BatchFiles, validate: bool) -> ApiResult<Record> {
+    if validate {
+        validate_record(conn, schema, &rec).into_result(CREATE_FAILED)?;
+    }
     check_auth_id_unique(conn, schema, &rec)?;
     let names = upload_files(storage, &rec)?;
     files.uploaded.push((rec.clone(), names));
     persist::insert(conn, &rec)?;
     remove_installer_superuser(conn, &rec)?;
-    Ok(enrich_on(conn, schema, &req, rec, access.manager))
+    rec.uploads.clear();
+    rec.original = Some(rec.values.clone());
+    Ok(rec)
 }
 
 /// Auth record ids are kept unique across all auth collections (a loose guard against rules
@@ -601,18 +630,22 @@ pub async fn update(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str, i
     super::write::hash_passwords(&mut rec).await?;
     prepare_update(&mut rec);
     let (db, schema, storage) = (app.data.clone(), app.schema(), files::storage(app));
-    let write: RecordWrite = Box::new(move |rec| {
-        Box::pin(async move {
-            db.write(move |conn| {
-                validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
-                save_with_files(conn, storage.as_ref(), &rec, |tx| persist::update(tx, &rec))?;
-                delete_files(storage.as_ref(), &rec.collection.id, rec.id(), &removed_file_names(&rec));
-                Ok(rec)
+    let make_write = move |validate: bool| -> RecordWrite {
+        Box::new(move |rec| {
+            Box::pin(async move {
+                db.write(move |conn| {
+                    if validate {
+                        validate_record(conn, &schema, &rec).into_result(UPDATE_FAILED)?;
+                    }
+                    save_with_files(conn, storage.as_ref(), &rec, |tx| persist::update(tx, &rec))?;
+                    delete_files(storage.as_ref(), &rec.collection.id, rec.id(), &removed_file_names(&rec));
+                    Ok(rec)
+                })
+                .await
             })
-            .await
         })
-    });
-    let saved = hooked::save(app, rec, write).await?;
+    };
+    let saved = hooked::save_in(app, rec, make_write, Default::default()).await?;
     enrich_written(app, req, saved, access.manager).await
 }
 
@@ -628,16 +661,32 @@ pub(crate) fn update_on(
     input: WriteInput,
     files: &mut BatchFiles,
 ) -> ApiResult<Record> {
+    let w = draft_update_on(conn, schema, c, req, id, input)?;
+    let rec = store_update_on(conn, schema, storage, w.rec, files, true)?;
+    Ok(enrich_on(conn, schema, &w.req, rec, w.access.manager))
+}
+
+/// The checks and preparation of a batch update, up to the record to store.
+pub(crate) fn draft_update_on(conn: &Connection, schema: &Schema, c: Arc<Collection>, req: RequestInfo, id: &str, input: WriteInput) -> ApiResult<PreparedWrite> {
     let UpdateDraft { mut rec, req, body, access } = draft_update(conn, schema, c, req, id, input)?;
     check_auth_form(&rec, &body, access).into_result(UPDATE_FAILED)?;
     super::write::hash_passwords_blocking(&mut rec);
     prepare_update(&mut rec);
-    validate_record(conn, schema, &rec).into_result(UPDATE_FAILED)?;
+    Ok(PreparedWrite { rec, req, access })
+}
+
+/// Validates (see [`insert_on`]) and stores a batch update on the caller's transaction.
+pub(crate) fn store_update_on(conn: &Connection, schema: &Schema, storage: &dyn FileStorage, mut rec: Record, files: &mut BatchFiles, validate: bool) -> ApiResult<Record> {
+    if validate {
+        validate_record(conn, schema, &rec).into_result(UPDATE_FAILED)?;
+    }
     let names = upload_files(storage, &rec)?;
     files.uploaded.push((rec.clone(), names));
     persist::update(conn, &rec)?;
     files.removed.push((rec.collection.id.clone(), rec.id().to_string(), removed_file_names(&rec)));
-    Ok(enrich_on(conn, schema, &req, rec, access.manager))
+    rec.uploads.clear();
+    rec.original = Some(rec.values.clone());
+    Ok(rec)
 }
 
 /// Files touched by a batch: the uploads (removed again on rollback) and the files and
@@ -706,7 +755,17 @@ pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -
 /// The batch flavour of [`delete`] (see [`create_on`]).
 pub(crate) fn delete_on(conn: &Connection, schema: &Schema, c: Arc<Collection>, req: &RequestInfo, id: &str, files: &mut BatchFiles) -> ApiResult<()> {
     let rec = find_for_delete(conn, schema, &c, req, id)?;
-    delete_checked(conn, schema, &rec, &mut files.deleted)
+    remove_on(conn, schema, &rec, files)
+}
+
+/// The record a batch delete removes (404 when missing or filtered out by the delete rule).
+pub(crate) fn find_for_delete_on(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, id: &str) -> ApiResult<Record> {
+    find_for_delete(conn, schema, c, req, id)
+}
+
+/// Deletes a batch's record with its cascade on the caller's transaction.
+pub(crate) fn remove_on(conn: &Connection, schema: &Schema, rec: &Record, files: &mut BatchFiles) -> ApiResult<()> {
+    delete_checked(conn, schema, rec, &mut files.deleted)
 }
 
 /// The placeholder superuser of a fresh install goes away once a real one exists.
