@@ -326,7 +326,7 @@ fn refresh_types_file(data_dir: &std::path::Path) {
 /// Adds what the server knows about the flags to the app state.
 pub fn app_state(g: &GlobalFlags, app: &Arc<App>, plugins: SharedPlugins) -> AppState {
     let automigrate_dir = g.automigrate.then(|| Arc::new(crate::migrations::migrations_dir(g)));
-    AppState { app: app.clone(), plugins, automigrate_dir }
+    AppState::new(crate::http::context::AppStateInner { app: app.clone(), plugins, automigrate_dir })
 }
 
 /// The plugin host that serves new requests. Hot reload swaps it; a request keeps the

@@ -7,7 +7,7 @@ use pocketbun_core::util::{random_string, ALPHANUMERIC};
 use std::sync::Arc;
 
 use crate::cli::{GlobalFlags, ServeArgs};
-use crate::http::{router, ServerState};
+use crate::http::{router, ServerOptions, ServerState};
 
 /// PocketBase's installer: with no real superuser, a placeholder account gets a static
 /// 30-minute token that the dashboard's install page exchanges for the first superuser.
@@ -42,13 +42,13 @@ pub fn run(g: &GlobalFlags, args: ServeArgs) -> Result<(), String> {
         let plugins = crate::plugins::load(g, &app).await?;
         crate::plugins::lifecycle(&plugins, "bootstrap", serde_json::json!({})).await.map_err(|e| format!("onBootstrap: {}", e.message))?;
         let lifecycle_plugins = plugins.clone();
-        let state = ServerState {
+        let state = ServerState::new(ServerOptions {
             app: crate::plugins::app_state(g, &app, plugins),
             public_dir: public_dir.is_dir().then(|| Arc::new(public_dir)),
             index_fallback: g.index_fallback,
             origins: Arc::new(args.origins.clone()),
             logs: pocketbun_core::logs::LogWriter::start(app.aux.clone()),
-        };
+        });
         let listener = tokio::net::TcpListener::bind(&host).await.map_err(|e| format!("failed to listen on {host}: {e}"))?;
         // Nagle would hold a realtime event back until the client ACKs the previous one
         // (up to the peer's delayed-ACK timeout); Go's net/http disables it too.

@@ -22,9 +22,24 @@ use std::sync::Arc;
 use crate::apis;
 use context::AppState;
 
-/// Router state: the app plus server options.
+/// Router state: the app plus server options (one `Arc`, see [`AppState`]).
 #[derive(Clone)]
-pub struct ServerState {
+pub struct ServerState(Arc<ServerOptions>);
+
+impl ServerState {
+    pub fn new(options: ServerOptions) -> Self {
+        Self(Arc::new(options))
+    }
+}
+
+impl std::ops::Deref for ServerState {
+    type Target = ServerOptions;
+    fn deref(&self) -> &ServerOptions {
+        &self.0
+    }
+}
+
+pub struct ServerOptions {
     pub app: AppState,
     pub public_dir: Option<Arc<PathBuf>>,
     pub index_fallback: bool,
