@@ -14,23 +14,8 @@ use std::sync::Arc;
 use super::error::HttpError;
 use super::query::Query;
 
-/// The handlers' state: one `Arc`, because axum clones it for every request (and every
-/// middleware layer); cloning and dropping the fields one by one showed up in profiles.
-#[derive(Clone)]
-pub struct AppState(Arc<AppStateInner>);
-
-impl AppState {
-    pub fn new(inner: AppStateInner) -> Self {
-        Self(Arc::new(inner))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = AppStateInner;
-    fn deref(&self) -> &AppStateInner {
-        &self.0
-    }
-}
+/// The handlers' state (see [`super::SharedState`]).
+pub type AppState = super::SharedState<AppStateInner>;
 
 pub struct AppStateInner {
     pub app: Arc<App>,
