@@ -80,8 +80,14 @@ impl RecordQuery {
             (-1, -1)
         } else {
             let table = quote_ident(&c.name);
-            let count_expr = if c.is_view() { format!("{table}.id") } else { format!("{table}._rowid_") };
-            let count_sql = format!("SELECT COUNT(DISTINCT {count_expr}){from_where}");
+            // a join can repeat a row (and a view's ids need not be unique): count distinct
+            // ids then; a plain table scan counts rows without the temporary b-tree
+            let count_expr = match (c.is_view(), self.joins.is_empty()) {
+                (true, _) => format!("DISTINCT {table}.id"),
+                (false, false) => format!("DISTINCT {table}._rowid_"),
+                (false, true) => "*".to_string(),
+            };
+            let count_sql = format!("SELECT COUNT({count_expr}){from_where}");
             let params = self.params.refs_used_in(&count_sql);
             let total: i64 = conn.prepare_cached(&count_sql)?.query_row(params.as_slice(), |r| r.get(0))?;
             (total, (total + per_page - 1) / per_page)
