@@ -357,7 +357,11 @@ interface App {
   db(): { newQuery(sql: string): DbQuery };
   nonconcurrentDB(): { newQuery(sql: string): DbQuery };
   concurrentDB(): { newQuery(sql: string): DbQuery };
-  settings(): { [key: string]: any };
+  /** The live settings with their secrets (`JSON.stringify` leaves the secrets out). */
+  settings(): Settings;
+  /** Also `save(settings)`: validates (PocketBase's errors), stores and reloads the settings
+   * like `PATCH /api/settings` (fires `onSettingsReload`); joins an open transaction. */
+  save(settings: Settings): void;
   store(): { get(k: string): any; set(k: string, v: any): void; has(k: string): boolean; remove(k: string): void; getOrSet(k: string, fn: () => any): any };
   logger(): { debug(msg: string, ...kv: any[]): void; info(msg: string, ...kv: any[]): void; warn(msg: string, ...kv: any[]): void; error(msg: string, ...kv: any[]): void };
   isDev(): boolean;
@@ -500,3 +504,28 @@ declare const onServe: Hook<HookEvent & { server: { addr: string } }>;
 declare const onTerminate: Hook<HookEvent & { isRestart: boolean }>;
 /** Around `POST /api/batch`: `e.batch` are the sub-requests (changes apply). */
 declare const onBatchRequest: Hook<RequestEvent & { batch: Array<{ method: string; url: string; headers: { [k: string]: string }; body: { [k: string]: any } }> }>;
+
+// ---------------------------------------------------------------- settings.js
+
+/** PocketBase's settings model (camelCase fields as in `GET /api/settings`, secrets included). */
+interface Settings {
+  meta: { appName: string; appURL: string; senderName: string; senderAddress: string; hideControls: boolean; [k: string]: any };
+  smtp: { enabled: boolean; host: string; port: number; username: string; password?: string; authMethod: string; tls: boolean; localName: string };
+  s3: { enabled: boolean; bucket: string; region: string; endpoint: string; accessKey: string; secret?: string; forcePathStyle: boolean };
+  backups: { cron: string; cronMaxKeep: number; s3: Settings["s3"] };
+  batch: { enabled: boolean; maxRequests: number; timeout: number; maxBodySize: number };
+  rateLimits: { enabled: boolean; excludedIPs: string[]; rules: { label: string; audience: string; duration: number; maxRequests: number }[] };
+  trustedProxy: { headers: string[]; useLeftmostIP: boolean };
+  logs: { maxDays: number; minLevel: number; logIP: boolean; logAuthId: boolean; [k: string]: any };
+  superuserIPs: string[];
+  tableName(): string;
+  pk(): string;
+  isNew(): boolean;
+  clone(): Settings;
+  merge(other: Settings | { [k: string]: any }): void;
+  string(): string;
+}
+
+/** Blocks the handler for `ms` milliseconds (not the server). A sleep past the call's time
+ * limit (`POCKETBUN_PLUGIN_TIMEOUT_MS`) ends the call like any over-time call (a 500). */
+declare function sleep(ms: number): void;

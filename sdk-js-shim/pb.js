@@ -278,7 +278,6 @@
       hostCall(host.recordDelete, collectionNameOf(model), model.id);
     },
     db() { return { newQuery: query }; },
-    settings() { return JSON.parse(host.settings()); },
     store() { return kvStore(); },
     logger() {
       const kv = (msg, rest) => [msg].concat(rest.length ? [safeJson(rest)] : []);

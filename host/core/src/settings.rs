@@ -249,3 +249,25 @@ pub fn apply_patch(current: &Value, patch: &Map<String, Value>) -> Result<Value,
     }
     Ok(next)
 }
+
+/// Validates and stores new settings in `db` (the app's database or an open transaction),
+/// makes them the app's settings and fires `onSettingsReload`, as PocketBase does after
+/// every settings save (`PATCH /api/settings`, `$app.save(settings)`).
+pub async fn save(app: &crate::App, db: &crate::db::DbScope, next: Value) -> ApiResult<()> {
+    validate(&next)?;
+    let cipher = app.cipher();
+    let to_store = next.clone();
+    db.write(move |conn| crate::store::settings::save(conn, &to_store, cipher.as_deref())).await?;
+    app.set_settings(next);
+    reload_hook(app).await;
+    Ok(())
+}
+
+/// `onSettingsReload`: after the settings were (re)loaded; handlers only observe (a
+/// failure is logged).
+pub async fn reload_hook(app: &crate::App) {
+    let Some(hooks) = app.hooks.get() else { return };
+    if let Err(e) = crate::hooks::notify(&hooks, "settings-reload", &[], || serde_json::json!({})).await {
+        tracing::warn!("onSettingsReload failed: {}", e.message);
+    }
+}

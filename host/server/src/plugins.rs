@@ -94,13 +94,16 @@ impl PluginTx for TxBridge {
     }
 }
 
-/// Collections saved in a transaction are in the app's snapshot right away (the
-/// transaction's own later calls need them); when it does not commit, the snapshot is
-/// read again from the database.
+/// Collections and settings saved in a transaction are the app's right away (the
+/// transaction's own later calls need them); when it does not commit, both are read again
+/// from the database.
 async fn reload_collections(app: &App, undone: bool) {
     if undone {
         if let Err(e) = app.reload_collections().await {
             tracing::error!("reloading the collections after a rolled back transaction: {}", e.message);
+        }
+        if let Err(e) = app.reload_settings().await {
+            tracing::error!("reloading the settings after a rolled back transaction: {}", e.message);
         }
     }
 }
@@ -230,6 +233,22 @@ impl PluginCore for CoreBridge {
 
     fn settings(&self) -> Value {
         pocketbun_core::settings::masked(&self.app.settings())
+    }
+
+    fn settings_full(&self) -> Value {
+        (*self.app.settings()).clone()
+    }
+
+    fn save_settings(&self, data: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            // the settings object a hook changed is a complete one: merged over the current
+            // settings like a PATCH (typed, unknown keys ignored, empty secrets kept)
+            let next = pocketbun_core::settings::apply_patch(&app.settings(), &data)
+                .map_err(|_| core_err(ApiError::bad_request(crate::http::form::LOAD_FAILED)))?;
+            pocketbun_core::settings::save(&app, &db, next).await.map_err(core_err)?;
+            Ok((*app.settings()).clone())
+        })
     }
 
     fn is_dev(&self) -> bool {

@@ -98,6 +98,15 @@ pub trait PluginCore: Send + Sync + 'static {
     fn db_exec(&self, sql: String, params: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<u64>>;
     /// The settings with secrets masked.
     fn settings(&self) -> Value;
+    /// The settings with their secrets (what PocketBase's hooks see).
+    fn settings_full(&self) -> Value {
+        self.settings()
+    }
+    /// Validates, stores and reloads complete new settings (`$app.save(settings)`); returns
+    /// the stored settings with their secrets.
+    fn save_settings(&self, _settings: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
+        unsupported("saving settings")
+    }
     /// `--dev` mode.
     fn is_dev(&self) -> bool;
     /// Opens a write transaction that lasts at most `max_duration`; every call on the

@@ -7,7 +7,7 @@ use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, tx};
+use crate::bindings::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, timer, tx};
 use crate::bindings::types::{self, ApiError, HttpResponse, LogLevel, SqlValue};
 use crate::core_api::{BoxFuture, CoreError, OutboundRequest, PluginCore, RecordFilter, SaveMode, SqlParam};
 use std::time::Duration;
@@ -212,6 +212,35 @@ impl settings::Host for State {
 
     async fn dev_mode(&mut self) -> bool {
         self.core.is_dev()
+    }
+
+    async fn get_full(&mut self) -> String {
+        self.core().settings_full().to_string()
+    }
+
+    async fn save(&mut self, settings_json: String) -> Result<String, ApiError> {
+        let data = parse_object("settings", &settings_json)?;
+        let v = self.core().save_settings(data).await.map_err(api_error)?;
+        Ok(v.to_string())
+    }
+}
+
+impl timer::Host for State {
+    /// Waits without holding a thread (the instance is parked in this import); a wait past
+    /// the call's deadline stops at it and traps, so the call fails as over time.
+    async fn sleep(&mut self, ms: u64) -> wasmtime::Result<()> {
+        let wanted = Duration::from_millis(ms);
+        let left = self.deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        match left {
+            Some(left) if wanted >= left => {
+                tokio::time::sleep(left).await;
+                Err(wasmtime::Error::new(crate::plugin::DeadlineExceeded))
+            }
+            _ => {
+                tokio::time::sleep(wanted).await;
+                Ok(())
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 use rquickjs::{Ctx, Function, Object, Result, Value};
 
 use crate::pocketbun::plugin::types::{ApiError, LogLevel, SqlValue};
-use crate::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, tx};
+use crate::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, timer, tx};
 
 pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     let h = Object::new(ctx.clone())?;
@@ -35,6 +35,9 @@ pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     h.set("hookNext", Function::new(ctx.clone(), hook_next)?)?;
     h.set("log", Function::new(ctx.clone(), log_write)?)?;
     h.set("settings", Function::new(ctx.clone(), || settings::get())?)?;
+    h.set("settingsFull", Function::new(ctx.clone(), || settings::get_full())?)?;
+    h.set("settingsSave", Function::new(ctx.clone(), |ctx: Ctx<'_>, json: String| lift(&ctx, settings::save(&json)))?)?;
+    h.set("sleep", Function::new(ctx.clone(), |ms: f64| timer::sleep(if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 }))?)?;
     h.set("kvGet", Function::new(ctx.clone(), |k: String| kv::get(&k))?)?;
     h.set("kvSet", Function::new(ctx.clone(), |k: String, v: String| kv::set(&k, &v))?)?;
     h.set("kvDelete", Function::new(ctx.clone(), |k: String| kv::delete(&k))?)?;

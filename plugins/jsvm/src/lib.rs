@@ -30,6 +30,7 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("os.js", include_str!("../../../sdk-js-shim/os.js")),
     ("template.js", include_str!("../../../sdk-js-shim/template.js")),
     ("collection.js", include_str!("../../../sdk-js-shim/collection.js")),
+    ("settings.js", include_str!("../../../sdk-js-shim/settings.js")),
     ("migrations.js", include_str!("../../../sdk-js-shim/migrations.js")),
     ("events.js", include_str!("../../../sdk-js-shim/events.js")),
     ("mails.js", include_str!("../../../sdk-js-shim/mails.js")),

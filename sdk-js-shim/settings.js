@@ -1,0 +1,112 @@
+// The settings as a model (PocketBase's `core.Settings`): `$app.settings()` returns the
+// live settings with their secrets (as PocketBase's hooks see the struct), and
+// `$app.save(settings)` (also `txApp.save` and a migration's `app.save`) validates,
+// stores and reloads them like `PATCH /api/settings` does. Also the global `sleep(ms)`.
+// Builds on pb.js (`__pbi`) and app.js (`DaoError`).
+(function (global) {
+  "use strict";
+
+  const { host, DaoError } = global.__pbi;
+  const $app = global.$app;
+  const { ApiError } = global;
+
+  // the secrets `JSON.stringify(settings)` leaves out, as PocketBase's MarshalJSON does
+  const SECRETS = [["smtp", "password"], ["s3", "secret"], ["backups", "s3", "secret"]];
+
+  function copy(v) {
+    return JSON.parse(JSON.stringify(v === undefined ? null : v));
+  }
+
+  function isPlainObject(v) {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+  }
+
+  function deepMerge(target, src) {
+    for (const k of Object.keys(src)) {
+      const v = src[k];
+      if (isPlainObject(v) && isPlainObject(target[k])) deepMerge(target[k], v);
+      else target[k] = v;
+    }
+    return target;
+  }
+
+  class Settings {
+    constructor(data) { Object.assign(this, copy(data || {})); }
+    tableName() { return "_params"; }
+    pk() { return "settings"; }
+    lastSavedPK() { return "settings"; }
+    isNew() { return false; }
+    clone() { return new Settings(this.__all()); }
+    // PocketBase's Settings.Merge: the other settings' values over these
+    merge(other) { deepMerge(this, copy(other instanceof Settings ? other.__all() : other)); }
+    string() { return JSON.stringify(this); }
+    toJSON() {
+      const out = this.__all();
+      for (const path of SECRETS) {
+        const parent = path.slice(0, -1).reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), out);
+        if (parent && typeof parent === "object") delete parent[path[path.length - 1]];
+      }
+      return out;
+    }
+    // every field, secrets included (what the host stores)
+    __all() {
+      const out = {};
+      for (const k of Object.keys(this)) out[k] = copy(this[k]);
+      return out;
+    }
+    __refresh(stored) {
+      for (const k of Object.keys(this)) delete this[k];
+      Object.assign(this, stored);
+    }
+  }
+
+  // ozzo-validation's Errors.Error() with nested errors: "meta: (appName: Cannot be blank.)."
+  function validationText(data) {
+    const text = (d) => Object.keys(d).sort().map((k) => {
+      const v = d[k];
+      if (v && typeof v === "object" && typeof v.code === "string") return k + ": " + String(v.message || "").replace(/\.$/, "");
+      if (v && typeof v === "object") return k + ": (" + text(v) + ")";
+      return k + ": " + String(v);
+    }).join("; ");
+    return text(data) + ".";
+  }
+
+  function saveSettings(model) {
+    let stored;
+    try {
+      stored = host.settingsSave(JSON.stringify(model.__all()));
+    } catch (err) {
+      if (!err || !err.__hostError) throw err;
+      const data = err.data || {};
+      // a validation failure is a Go validation error (a 400 with the field errors when
+      // it escapes a handler), anything else an API error as the host gave it
+      if (Object.keys(data).length) throw new DaoError(validationText(data), err.status, data);
+      throw new ApiError(err.status, err.message, data);
+    }
+    model.__refresh(JSON.parse(stored));
+  }
+
+  const baseSave = $app.save;
+  const baseSaveNoValidate = $app.saveNoValidate;
+
+  Object.assign($app, {
+    settings() { return new Settings(JSON.parse(host.settingsFull())); },
+    save(model) {
+      if (model instanceof Settings) return saveSettings(model);
+      return baseSave.call(this, model);
+    },
+    // (PocketBun stores only valid settings: they are validated either way)
+    saveNoValidate(model) {
+      if (model instanceof Settings) return saveSettings(model);
+      return baseSaveNoValidate.call(this, model);
+    },
+  });
+
+  // `sleep(ms)`: blocks this handler (not the server); a sleep past the call's time limit
+  // ends the call like any over-time call
+  global.sleep = function (ms) {
+    host.sleep(Number(ms) || 0);
+  };
+
+  global.__pbi.Settings = Settings;
+})(globalThis);
