@@ -467,5 +467,7 @@
   });
 
   global.__pbi.DaoError = DaoError;
+  // for the query builders of query.js
+  Object.assign(global.__pbi, { Expression, bindValue, quoteNames, whereOf, shaped, recordsByIds, dao, collectionOf, NO_ROWS });
   Object.assign(global, { $dbx, DynamicModel, arrayOf, MailerMessage });
 })(globalThis);

@@ -36,6 +36,8 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("mails.js", include_str!("../../../sdk-js-shim/mails.js")),
     ("filesystem.js", include_str!("../../../sdk-js-shim/filesystem.js")),
     ("router.js", include_str!("../../../sdk-js-shim/router.js")),
+    ("query.js", include_str!("../../../sdk-js-shim/query.js")),
+    ("record.js", include_str!("../../../sdk-js-shim/record.js")),
 ];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads

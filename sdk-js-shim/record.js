@@ -1,0 +1,173 @@
+// Record helpers PocketBase's `core.Record` has beyond the basics of pb.js/events.js
+// (clone/fresh, raw access, expand helpers, dates, auth field helpers), `DateTime`,
+// `e.bindBody`, and the `$apis.requireSuperuserOrOwnerAuth`/`skipSuccessActivityLog`
+// middlewares.
+(function (global) {
+  "use strict";
+
+  const pbi = global.__pbi;
+  const { Record, DynamicModel, $apis, UnauthorizedError, ForbiddenError } = global;
+
+  function copy(v) {
+    return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+  }
+
+  // ---------------------------------------------------------------- DateTime
+
+  // PocketBase's types.DateTime: UTC, "2006-01-02 15:04:05.000Z" as text. `new DateTime()`
+  // and `new DateTime("")` are now (as in PocketBase); an empty date field gives the zero one.
+  class DateTime {
+    constructor(value) {
+      if (value === undefined || value === null || value === "") this.__ms = Date.now();
+      else if (value instanceof DateTime) this.__ms = value.__ms;
+      else if (value instanceof Date) this.__ms = value.getTime();
+      else if (typeof value === "number") this.__ms = value;
+      else this.__ms = parseDate(String(value));
+    }
+    isZero() { return this.__ms === null; }
+    unix() { return this.__ms === null ? -62135596800 : Math.floor(this.__ms / 1000); }
+    string() {
+      if (this.__ms === null) return "";
+      return new Date(this.__ms).toISOString().replace("T", " ");
+    }
+    toString() { return this.string(); }
+    toJSON() { return this.string(); }
+    time() { return new Date(this.__ms === null ? -62135596800000 : this.__ms); }
+    // durations are Go's (nanoseconds)
+    add(ns) { return new DateTime(this.__ms + Math.trunc(Number(ns) / 1e6)); }
+    sub(other) { return (this.__ms - new DateTime(other).__ms) * 1e6; }
+    addDate(years, months, days) {
+      const d = new Date(this.__ms);
+      d.setUTCFullYear(d.getUTCFullYear() + (years | 0), d.getUTCMonth() + (months | 0), d.getUTCDate() + (days | 0));
+      return new DateTime(d.getTime());
+    }
+    after(other) { return this.__ms > new DateTime(other).__ms; }
+    before(other) { return this.__ms < new DateTime(other).__ms; }
+    equal(other) { return this.__ms === new DateTime(other).__ms; }
+    compare(other) { const o = new DateTime(other).__ms; return this.__ms < o ? -1 : this.__ms > o ? 1 : 0; }
+  }
+
+  // PocketBase's date text (space or T separator, optional fraction and zone); null = zero
+  function parseDate(text) {
+    const s = text.trim();
+    if (!s) return null;
+    const iso = /^\d{4}-\d{2}-\d{2}$/.test(s) ? s + "T00:00:00Z" : s.replace(" ", "T");
+    const withZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? iso : iso + "Z";
+    const ms = Date.parse(withZone);
+    return Number.isFinite(ms) ? ms : null;
+  }
+
+  // ---------------------------------------------------------------- Record
+
+  function expandedRecords(value) {
+    if (value == null) return [];
+    const list = Array.isArray(value) ? value : [value];
+    return list.filter((v) => v && typeof v === "object").map((v) => (v instanceof Record ? v : Record.__fromHost(v)));
+  }
+
+  Object.assign(Record.prototype, {
+    // a copy (same collection, data, expand and new/stored state)
+    clone() {
+      const r = new Record(null);
+      r.__collection = this.__collection;
+      r.__collectionRef = this.__collectionRef;
+      r.__data = copy(this.__data);
+      r.__pending = copy(this.__pending);
+      r.__new = this.__new;
+      if (this.__expand) r.__expand = copy(this.__expand);
+      if (this.__original) r.__original = copy(this.__original);
+      return r;
+    },
+    // a copy with only the field values (no expand, no unsaved password)
+    fresh() {
+      const r = this.clone();
+      r.__pending = {};
+      r.__expand = undefined;
+      r.__hidden = undefined;
+      return r;
+    },
+    getRaw(f) { return this.get(f); },
+    setRaw(f, v) { this.__data[f] = v; },
+    // sets only fields the collection has (PocketBase's SetIfFieldExists); returns the field
+    setIfFieldExists(f, v) {
+      const c = this.collection();
+      const field = c ? c.fields.find((x) => x.name === f) : null;
+      if (field) this.set(f, v);
+      return field || null;
+    },
+    getDateTime(f) {
+      const d = new DateTime(0);
+      d.__ms = parseDate(this.getString(f));
+      return d;
+    },
+    getGeoPoint(f) {
+      const v = this.get(f);
+      return { lon: Number(v && v.lon) || 0, lat: Number(v && v.lat) || 0 };
+    },
+    // JSON field value into `target` (a string is parsed first)
+    unmarshalJSONField(f, target) {
+      let v = this.get(f);
+      if (typeof v === "string") v = v === "" ? null : JSON.parse(v);
+      if (v && typeof v === "object" && target && typeof target === "object") Object.assign(target, copy(v));
+      return target;
+    },
+    emailVisibility() { return this.getBool("emailVisibility"); },
+    setEmailVisibility(v) { this.set("emailVisibility", !!v); },
+    // a random 30 characters password (returned, as PocketBase does)
+    setRandomPassword() {
+      const p = global.$security.randomString(30);
+      this.setPassword(p);
+      return p;
+    },
+    pk() { return this.id; },
+    lastSavedPK() { return this.__new ? "" : this.id; },
+    markAsNew() { this.__new = true; },
+    markAsNotNew() { this.__new = false; },
+    baseFilesPath() { const c = this.collection(); return (c ? c.id : "") + "/" + this.id; },
+    // the expanded record(s) of a relation field (after an expand)
+    expandedOne(rel) { return expandedRecords((this.__expand || {})[rel])[0] || null; },
+    expandedAll(rel) { return expandedRecords((this.__expand || {})[rel]); },
+    mergeExpand(obj) { this.__expand = Object.assign({}, this.__expand || {}, obj || {}); },
+  });
+
+  // ---------------------------------------------------------------- request event
+
+  // `e.bindBody(target)`: the request body (JSON or form) into an object or DynamicModel
+  // (a DynamicModel takes only its own keys, converted to their shape's types)
+  function bindBody(target) {
+    const body = this.requestInfo().body || {};
+    if (target instanceof DynamicModel) {
+      const picked = {};
+      for (const k of Object.keys(target.__shape)) if (k in body) picked[k] = body[k];
+      Object.assign(target, pbi.shaped(target.__shape, picked));
+      for (const k of Object.keys(target.__shape)) if (!(k in picked)) target[k] = target.__shape[k];
+    } else if (target && typeof target === "object") {
+      Object.assign(target, copy(body));
+    }
+    return target;
+  }
+
+  // every request event class shares RequestEvent's prototype chain through requestEvent()
+  const sample = pbi.requestEvent({ headers: [], params: [], query: "", body: "", method: "GET", path: "/", remoteIp: "" });
+  Object.getPrototypeOf(sample).bindBody = bindBody;
+
+  // ---------------------------------------------------------------- $apis
+
+  Object.assign($apis, {
+    // a superuser, or the auth record whose id is the path parameter `ownerIdPathParam`
+    requireSuperuserOrOwnerAuth(ownerIdPathParam) {
+      const param = ownerIdPathParam || "id";
+      return (e) => {
+        if (!e.auth) throw new UnauthorizedError("The request requires superuser or record authorization token.");
+        if (e.auth.isSuperuser()) return e.next();
+        const ownerId = e.request.pathValue(param);
+        if (!ownerId || ownerId !== e.auth.id) throw new ForbiddenError("You are not allowed to perform this request.");
+        return e.next();
+      };
+    },
+    // (PocketBun logs every request the same way)
+    skipSuccessActivityLog() { return (e) => e.next(); },
+  });
+
+  global.DateTime = DateTime;
+})(globalThis);

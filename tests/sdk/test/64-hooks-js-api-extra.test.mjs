@@ -1,0 +1,205 @@
+// JS hook API additions found missing by the coverage audit (tests/sdk/NOTES.md, "JS API
+// coverage"): dbx's query builders on `$app.db()` and `$app.recordQuery()`, Record helpers
+// (clone/fresh, raw access, dates, expand helpers, auth field helpers), `DateTime`,
+// `e.bindBody` and `$apis.requireSuperuserOrOwnerAuth`. Same hooks and assertions on
+// PocketBase 0.40.6 when POCKETBASE_BIN is set.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import PocketBase from 'pocketbase';
+import { adminClient, http } from '../lib/client.mjs';
+import { pocketbaseBin, startServer } from '../lib/server.mjs';
+
+const HOOKS = `
+routerAdd("GET", "/x/builder", (e) => {
+  const top = arrayOf(new DynamicModel({ title: "", rank: 0 }));
+  $app.db().select("title", "rank").from("posts").where($dbx.exp("rank >= {:min}", { min: 2 })).orderBy("rank DESC").limit(2).all(top);
+
+  const count = new DynamicModel({ n: 0 });
+  $app.db().newQuery("SELECT COUNT(*) AS n FROM posts WHERE rank > {:r}").bind({ r: 1 }).one(count);
+
+  const grouped = arrayOf(new DynamicModel({ published: false, total: 0 }));
+  $app.db().select("published", "COUNT(*) AS total").from("posts").groupBy("published").orderBy("published ASC").all(grouped);
+
+  $app.db().newQuery("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT)").execute();
+  $app.db().insert("kv", { k: "a", v: "1" }).execute();
+  $app.db().insert("kv", { k: "b", v: "2" }).execute();
+  $app.db().update("kv", { v: "20" }, $dbx.hashExp({ k: "b" })).execute();
+  $app.db().delete("kv", $dbx.hashExp({ k: "a" })).execute();
+  const kv = arrayOf(new DynamicModel({ k: "", v: "" }));
+  $app.db().select("k", "v").from("kv").all(kv);
+
+  return e.json(200, { top, n: count.n, grouped, kv });
+});
+
+routerAdd("GET", "/x/recordQuery", (e) => {
+  const published = arrayOf(new Record);
+  $app.recordQuery("posts").andWhere($dbx.hashExp({ published: true })).orderBy("rank ASC").all(published);
+  const one = new Record;
+  $app.recordQuery("posts").where($dbx.like("title", "bet")).one(one);
+  const paged = arrayOf(new Record);
+  $app.recordQuery("posts").orderBy("rank DESC").limit(1).offset(1).all(paged);
+  let missing = "";
+  try {
+    $app.recordQuery("posts").where($dbx.hashExp({ title: "nope" })).one(new Record);
+  } catch (err) {
+    missing = err.message;
+  }
+  return e.json(200, {
+    published: published.map((r) => r.getString("title")),
+    oneTitle: one.getString("title"),
+    oneCollection: one.collection().name,
+    oneIsNew: one.isNew(),
+    paged: paged.map((r) => r.getInt("rank")),
+    missing,
+  });
+});
+
+routerAdd("GET", "/x/record", (e) => {
+  const r = $app.findFirstRecordByData("posts", "title", "alpha");
+  const u = $app.findFirstRecordByData("users", "email", "owner@example.com");
+  const c = r.clone();
+  c.set("title", "changed");
+  const f = r.fresh();
+  const created = r.getDateTime("created");
+  const setKnown = r.setIfFieldExists("rank", 9);
+  const setUnknown = r.setIfFieldExists("nope", 1);
+  r.mergeExpand({ author: u });
+  return e.json(200, {
+    title: r.getString("title"),
+    cloneTitle: c.getString("title"),
+    cloneIsNew: c.isNew(),
+    freshTitle: f.getString("title"),
+    createdMatches: created.string() === r.getString("created"),
+    createdRecent: created.unix() > 1700000000,
+    raw: r.getRaw("title"),
+    setKnown: setKnown !== null && setKnown.name,
+    setUnknown: setUnknown === null || setUnknown === undefined,
+    rankAfter: r.getInt("rank"),
+    pk: r.pk() === r.id,
+    expandedOne: r.expandedOne("author").id === u.id,
+    expandedAll: r.expandedAll("author").length,
+    expandedNone: r.expandedOne("nothing"),
+    emailVisibility: u.emailVisibility(),
+  });
+});
+
+routerAdd("POST", "/x/users", (e) => {
+  const u = new Record($app.findCollectionByNameOrId("users"));
+  u.setEmail(e.requestInfo().body.email);
+  u.setEmailVisibility(true);
+  const password = u.setRandomPassword();
+  $app.save(u);
+  return e.json(200, { password, length: password.length, visible: u.emailVisibility() });
+});
+
+routerAdd("GET", "/x/datetime", (e) => {
+  const d = new DateTime("2024-01-31 10:20:30.456Z");
+  const later = d.addDate(0, 0, 2);
+  return e.json(200, {
+    text: d.string(),
+    json: JSON.parse(JSON.stringify({ d })).d,
+    unix: d.unix(),
+    later: later.string(),
+    after: later.after(d),
+    before: later.before(d),
+    equal: d.equal(new DateTime("2024-01-31 10:20:30.456Z")),
+    emptyIsNow: !new DateTime("").isZero(),
+    zeroField: $app.findFirstRecordByData("posts", "title", "alpha").getDateTime("nope").isZero(),
+    nowNotZero: !new DateTime().isZero(),
+  });
+});
+
+routerAdd("POST", "/x/bind", (e) => {
+  const data = new DynamicModel({ title: "", rank: 0, tags: [] });
+  e.bindBody(data);
+  return e.json(200, data);
+});
+
+routerAdd("GET", "/x/owner/{id}", (e) => e.json(200, { ok: true }), $apis.requireSuperuserOrOwnerAuth());
+`;
+
+const servers = [['pocketbun', process.env.POCKETBUN_BIN]];
+if (pocketbaseBin()) servers.push(['pocketbase', pocketbaseBin()]);
+
+for (const [label, bin] of servers) {
+  describe(`JS API additions (${label})`, () => {
+    it('query builders, recordQuery, Record helpers, DateTime, bindBody, owner auth', async () => {
+      const server = await startServer({ bin, hooks: { 'extra.pb.js': HOOKS } });
+      try {
+        const admin = await adminClient(server.url);
+        await admin.collections.create({
+          name: 'posts', type: 'base', listRule: '', viewRule: '',
+          fields: [
+            { name: 'title', type: 'text' }, { name: 'rank', type: 'number' }, { name: 'published', type: 'bool' },
+            { name: 'created', type: 'autodate', onCreate: true },
+          ],
+        });
+        const posts = [['alpha', 1, true], ['beta', 2, false], ['gamma', 3, true], ['delta', 4, true]];
+        for (const [title, rank, published] of posts) await admin.collection('posts').create({ title, rank, published });
+        const owner = await admin.collection('users').create({ email: 'owner@example.com', password: 'pass-12345', passwordConfirm: 'pass-12345' });
+        await admin.collection('users').create({ email: 'other@example.com', password: 'pass-12345', passwordConfirm: 'pass-12345' });
+
+        let res = await http(server.url, 'GET', '/x/builder');
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body, {
+          top: [{ title: 'delta', rank: 4 }, { title: 'gamma', rank: 3 }],
+          n: 3,
+          grouped: [{ published: false, total: 1 }, { published: true, total: 3 }],
+          kv: [{ k: 'b', v: '20' }],
+        });
+
+        res = await http(server.url, 'GET', '/x/recordQuery');
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body, {
+          published: ['alpha', 'gamma', 'delta'],
+          oneTitle: 'beta',
+          oneCollection: 'posts',
+          oneIsNew: false,
+          paged: [3],
+          missing: 'sql: no rows in result set',
+        });
+
+        res = await http(server.url, 'GET', '/x/record');
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body, {
+          title: 'alpha', cloneTitle: 'changed', cloneIsNew: false, freshTitle: 'alpha',
+          createdMatches: true, createdRecent: true, raw: 'alpha',
+          setKnown: 'rank', setUnknown: true, rankAfter: 9, pk: true,
+          expandedOne: true, expandedAll: 1, expandedNone: null, emailVisibility: false,
+        });
+
+        // a random password set in a hook works for signing in
+        res = await http(server.url, 'POST', '/x/users', { json: { email: 'random@example.com' } });
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.length, 30);
+        assert.equal(res.body.visible, true);
+        const pb = new PocketBase(server.url);
+        const auth = await pb.collection('users').authWithPassword('random@example.com', res.body.password);
+        assert.equal(auth.record.email, 'random@example.com');
+
+        res = await http(server.url, 'GET', '/x/datetime');
+        assert.deepEqual(res.body, {
+          text: '2024-01-31 10:20:30.456Z', json: '2024-01-31 10:20:30.456Z', unix: 1706696430,
+          later: '2024-02-02 10:20:30.456Z', after: true, before: false, equal: true, emptyIsNow: true, zeroField: true, nowNotZero: true,
+        });
+
+        res = await http(server.url, 'POST', '/x/bind', { json: { title: 'bound', rank: 5, tags: ['a'], extra: 1 } });
+        assert.deepEqual(res.body, { title: 'bound', rank: 5, tags: ['a'] });
+
+        // requireSuperuserOrOwnerAuth: guests 401, other users 403, the owner and superusers pass
+        res = await http(server.url, 'GET', `/x/owner/${owner.id}`);
+        assert.equal(res.status, 401);
+        assert.deepEqual(res.body, { data: {}, message: 'The request requires superuser or record authorization token.', status: 401 });
+        const other = await new PocketBase(server.url).collection('users').authWithPassword('other@example.com', 'pass-12345');
+        res = await http(server.url, 'GET', `/x/owner/${owner.id}`, { token: other.token });
+        assert.equal(res.status, 403);
+        assert.deepEqual(res.body, { data: {}, message: 'You are not allowed to perform this request.', status: 403 });
+        const mine = await new PocketBase(server.url).collection('users').authWithPassword('owner@example.com', 'pass-12345');
+        assert.equal((await http(server.url, 'GET', `/x/owner/${owner.id}`, { token: mine.token })).status, 200);
+        assert.equal((await http(server.url, 'GET', `/x/owner/${owner.id}`, { token: admin.authStore.token })).status, 200);
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+}
