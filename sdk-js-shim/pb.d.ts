@@ -60,6 +60,48 @@ declare class Record {
   original(): Record;
   expand(): { [relation: string]: any };
   setExpand(expand: { [relation: string]: any }): void;
+  // record.js
+  /** A copy: same collection, values, expand and new/stored state. */
+  clone(): Record;
+  /** A copy with the field values only (no expand, no unsaved password). */
+  fresh(): Record;
+  getRaw(field: string): any;
+  setRaw(field: string, value: any): void;
+  /** Sets the value only when the collection has the field; returns the field or null. */
+  setIfFieldExists(field: string, value: any): any;
+  /** The zero DateTime for an empty value. */
+  getDateTime(field: string): DateTime;
+  getGeoPoint(field: string): { lon: number; lat: number };
+  unmarshalJSONField(field: string, target: object): object;
+  emailVisibility(): boolean;
+  setEmailVisibility(v: boolean): void;
+  /** Sets a random 30 characters password and returns it. */
+  setRandomPassword(): string;
+  pk(): string;
+  lastSavedPK(): string;
+  markAsNew(): void;
+  markAsNotNew(): void;
+  baseFilesPath(): string;
+  expandedOne(relation: string): Record | null;
+  expandedAll(relation: string): Record[];
+  mergeExpand(expand: { [relation: string]: Record | Record[] }): void;
+}
+
+/** PocketBase's types.DateTime (UTC; text "2006-01-02 15:04:05.000Z"). `new DateTime()` and
+ * `new DateTime("")` are now. Durations are Go's (nanoseconds). */
+declare class DateTime {
+  constructor(value?: string | number | Date | DateTime);
+  isZero(): boolean;
+  unix(): number;
+  string(): string;
+  time(): Date;
+  add(ns: number): DateTime;
+  sub(other: DateTime): number;
+  addDate(years: number, months: number, days: number): DateTime;
+  after(other: DateTime): boolean;
+  before(other: DateTime): boolean;
+  equal(other: DateTime): boolean;
+  compare(other: DateTime): number;
 }
 
 declare class Middleware {
@@ -105,6 +147,8 @@ interface RequestEvent {
   realIP(): string;
   remoteIP(): string;
   requestInfo(): RequestInfo;
+  /** The body (JSON or form) into an object, or into a DynamicModel's own keys (typed like its shape). */
+  bindBody<T extends object>(target: T): T;
   written(): boolean;
   /** The response status once written (0 before); in a routerUse middleware after `e.next()`: the handler's. */
   status(): number;
@@ -143,6 +187,10 @@ declare const $apis: {
   requireAuth(...collections: string[]): (e: RequestEvent) => any;
   requireSuperuserAuth(): (e: RequestEvent) => any;
   requireGuestOnly(): (e: RequestEvent) => any;
+  /** Superusers, or the auth record whose id is the path parameter (default `id`). */
+  requireSuperuserOrOwnerAuth(ownerIdPathParam?: string): (e: RequestEvent) => any;
+  /** Accepted for compatibility (a pass-through). */
+  skipSuccessActivityLog(): (e: RequestEvent) => any;
 };
 
 declare function routerAdd(
@@ -354,9 +402,12 @@ interface App {
   saveNoValidate(record: Record): void;
   validate(record: Record): void;
   delete(record: Record): void;
-  db(): { newQuery(sql: string): DbQuery };
-  nonconcurrentDB(): { newQuery(sql: string): DbQuery };
-  concurrentDB(): { newQuery(sql: string): DbQuery };
+  db(): DbBuilder;
+  nonconcurrentDB(): DbBuilder;
+  concurrentDB(): DbBuilder;
+  /** A select of the collection's rows; `all(arrayOf(new Record))` / `one(new Record)` load
+   * full records (in row order), DynamicModel targets get the rows. */
+  recordQuery(collection: string | Collection): SelectQuery;
   /** The live settings with their secrets (`JSON.stringify` leaves the secrets out). */
   settings(): Settings;
   /** Also `save(settings)`: validates (PocketBase's errors), stores and reloads the settings
@@ -374,6 +425,47 @@ interface App {
 }
 
 interface DbxExpression { build(params: { [name: string]: any }): string }
+
+/** dbx's builder (query.js): raw queries and select/insert/update/delete builders; every
+ * statement joins an open transaction. `{{table}}` and `[[column]]` are quoted. */
+interface DbBuilder {
+  newQuery(sql: string): DbQuery;
+  select(...columns: string[]): SelectQuery;
+  insert(table: string, values: { [column: string]: any }): { execute(): { rowsAffected(): number } };
+  update(table: string, values: { [column: string]: any }, where?: DbxExpression): { execute(): { rowsAffected(): number } };
+  delete(table: string, where?: DbxExpression): { execute(): { rowsAffected(): number } };
+}
+
+interface SelectQuery {
+  select(...columns: string[]): SelectQuery;
+  andSelect(...columns: string[]): SelectQuery;
+  distinct(on?: boolean): SelectQuery;
+  from(...tables: string[]): SelectQuery;
+  where(e: DbxExpression): SelectQuery;
+  andWhere(e: DbxExpression): SelectQuery;
+  orWhere(e: DbxExpression): SelectQuery;
+  innerJoin(table: string, on: DbxExpression): SelectQuery;
+  leftJoin(table: string, on: DbxExpression): SelectQuery;
+  rightJoin(table: string, on: DbxExpression): SelectQuery;
+  groupBy(...columns: string[]): SelectQuery;
+  andGroupBy(...columns: string[]): SelectQuery;
+  having(e: DbxExpression): SelectQuery;
+  andHaving(e: DbxExpression): SelectQuery;
+  orHaving(e: DbxExpression): SelectQuery;
+  orderBy(...columns: string[]): SelectQuery;
+  andOrderBy(...columns: string[]): SelectQuery;
+  limit(n: number): SelectQuery;
+  offset(n: number): SelectQuery;
+  bind(params: { [name: string]: any }): SelectQuery;
+  andBind(params: { [name: string]: any }): SelectQuery;
+  build(): SelectQuery;
+  getSQL(): string;
+  all(target?: any[]): any[];
+  /** Throws "sql: no rows in result set" when nothing matches. */
+  one(target?: any): any;
+  column(target?: any[]): any[];
+  row(): any[];
+}
 
 declare const $dbx: {
   exp(sql: string, params?: { [name: string]: any }): DbxExpression;
