@@ -85,6 +85,16 @@ declare class Record {
   expandedOne(relation: string): Record | null;
   expandedAll(relation: string): Record[];
   mergeExpand(expand: { [relation: string]: Record | Record[] }): void;
+  // auth.js (stored auth records; tokens are the API's)
+  newAuthToken(): string;
+  /** Not refreshable; `durationNs` 0 = the collection's auth token duration. */
+  newStaticAuthToken(durationNs: number): string;
+  newFileToken(): string;
+  newVerificationToken(): string;
+  newPasswordResetToken(): string;
+  newEmailChangeToken(newEmail: string): string;
+  /** Checks an unsaved `setPassword` value, else the stored hash. */
+  validatePassword(password: string): boolean;
 }
 
 /** PocketBase's types.DateTime (UTC; text "2006-01-02 15:04:05.000Z"). `new DateTime()` and
@@ -189,6 +199,9 @@ declare const $apis: {
   requireGuestOnly(): (e: RequestEvent) => any;
   /** Superusers, or the auth record whose id is the path parameter (default `id`). */
   requireSuperuserOrOwnerAuth(ownerIdPathParam?: string): (e: RequestEvent) => any;
+  /** Answers `{token, record, meta?}` like a sign-in. PocketBun skips the API's extra sign-in
+   * steps (authRule, MFA, auth alerts, onRecordAuthRequest, expand). */
+  recordAuthResponse(e: RequestEvent, record: Record, authMethod: string, meta?: any): void;
   /** Accepted for compatibility (a pass-through). */
   skipSuccessActivityLog(): (e: RequestEvent) => any;
 };
@@ -408,6 +421,9 @@ interface App {
   /** A select of the collection's rows; `all(arrayOf(new Record))` / `one(new Record)` load
    * full records (in row order), DynamicModel targets get the rows. */
   recordQuery(collection: string | Collection): SelectQuery;
+  /** The auth record of a valid token (any type unless `types` are given: "auth", "file",
+   * "verification", "passwordReset", "emailChange"). */
+  findAuthRecordByToken(token: string, ...types: string[]): Record;
   /** The live settings with their secrets (`JSON.stringify` leaves the secrets out). */
   settings(): Settings;
   /** Also `save(settings)`: validates (PocketBase's errors), stores and reloads the settings

@@ -61,6 +61,18 @@ pub struct OutboundResponse {
     pub body: Vec<u8>,
 }
 
+/// `auth.new-token`'s arguments.
+pub struct RecordTokenRequest {
+    pub collection: String,
+    pub id: String,
+    /// `auth`, `static-auth`, `file`, `verification`, `password-reset`, `email-change`.
+    pub kind: String,
+    /// For `static-auth`; 0 = the collection's auth token duration.
+    pub duration_secs: u64,
+    /// For `email-change`.
+    pub new_email: String,
+}
+
 pub struct RecordFilter {
     pub collection: String,
     pub filter: String,
@@ -121,6 +133,18 @@ pub trait PluginCore: Send + Sync + 'static {
     fn send_record_email(&self, kind: String, args: Value) -> BoxFuture<CoreResult<()>> {
         let _ = (kind, args);
         unsupported("sending record emails")
+    }
+    /// A token of `kind` for a stored auth record (see the WIT `auth.new-token`).
+    fn new_record_token(&self, _req: RecordTokenRequest) -> BoxFuture<CoreResult<String>> {
+        unsupported("record tokens")
+    }
+    /// Whether `password` matches the stored record's password.
+    fn validate_record_password(&self, _collection: String, _id: String, _password: String) -> BoxFuture<CoreResult<bool>> {
+        unsupported("validating passwords")
+    }
+    /// The auth record a token of `kind` belongs to (404 when invalid or expired).
+    fn find_record_by_token(&self, _token: String, _kind: String) -> BoxFuture<CoreResult<Value>> {
+        unsupported("finding records by token")
     }
     /// An outgoing HTTP request, subject to the server's allowlist.
     fn http_send(&self, req: OutboundRequest) -> BoxFuture<CoreResult<OutboundResponse>>;

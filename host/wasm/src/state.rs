@@ -7,9 +7,9 @@ use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, timer, tx};
+use crate::bindings::pocketbun::plugin::{auth, collections, db, hooks, http_client, kv, log, mail, records, settings, timer, tx};
 use crate::bindings::types::{self, ApiError, HttpResponse, LogLevel, SqlValue};
-use crate::core_api::{BoxFuture, CoreError, OutboundRequest, PluginCore, RecordFilter, SaveMode, SqlParam};
+use crate::core_api::{BoxFuture, CoreError, OutboundRequest, PluginCore, RecordFilter, RecordTokenRequest, SaveMode, SqlParam};
 use std::time::Duration;
 
 /// The continuation of a hook chain while `handle-hook` runs (see `hooks.next`).
@@ -221,6 +221,22 @@ impl settings::Host for State {
     async fn save(&mut self, settings_json: String) -> Result<String, ApiError> {
         let data = parse_object("settings", &settings_json)?;
         let v = self.core().save_settings(data).await.map_err(api_error)?;
+        Ok(v.to_string())
+    }
+}
+
+impl auth::Host for State {
+    async fn new_token(&mut self, collection: String, id: String, kind: String, duration_secs: u64, new_email: String) -> Result<String, ApiError> {
+        let req = RecordTokenRequest { collection, id, kind, duration_secs, new_email };
+        self.core().new_record_token(req).await.map_err(api_error)
+    }
+
+    async fn validate_password(&mut self, collection: String, id: String, password: String) -> Result<bool, ApiError> {
+        self.core().validate_record_password(collection, id, password).await.map_err(api_error)
+    }
+
+    async fn find_by_token(&mut self, token: String, kind: String) -> Result<String, ApiError> {
+        let v = self.core().find_record_by_token(token, kind).await.map_err(api_error)?;
         Ok(v.to_string())
     }
 }

@@ -38,6 +38,7 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("router.js", include_str!("../../../sdk-js-shim/router.js")),
     ("query.js", include_str!("../../../sdk-js-shim/query.js")),
     ("record.js", include_str!("../../../sdk-js-shim/record.js")),
+    ("auth.js", include_str!("../../../sdk-js-shim/auth.js")),
 ];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads

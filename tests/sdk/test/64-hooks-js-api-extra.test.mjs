@@ -1,6 +1,7 @@
 // JS hook API additions found missing by the coverage audit (tests/sdk/NOTES.md, "JS API
 // coverage"): dbx's query builders on `$app.db()` and `$app.recordQuery()`, Record helpers
-// (clone/fresh, raw access, dates, expand helpers, auth field helpers), `DateTime`,
+// (clone/fresh, raw access, dates, expand helpers, auth field helpers, tokens and passwords,
+// `$app.findAuthRecordByToken`, `$apis.recordAuthResponse`), `DateTime`,
 // `e.bindBody` and `$apis.requireSuperuserOrOwnerAuth`. Same hooks and assertions on
 // PocketBase 0.40.6 when POCKETBASE_BIN is set.
 import assert from 'node:assert/strict';
@@ -115,6 +116,35 @@ routerAdd("POST", "/x/bind", (e) => {
   return e.json(200, data);
 });
 
+routerAdd("POST", "/x/login", (e) => {
+  const body = e.requestInfo().body;
+  const u = $app.findAuthRecordByEmail("users", body.email);
+  if (!u.validatePassword(body.password)) throw new BadRequestError("Wrong password.");
+  return $apis.recordAuthResponse(e, u, "password");
+});
+
+routerAdd("POST", "/x/tokens", (e) => {
+  const u = $app.findAuthRecordByEmail("users", e.requestInfo().body.email);
+  const check = (t, ...types) => {
+    try { return $app.findAuthRecordByToken(t, ...types).id === u.id; } catch (err) { return err.message ? "error" : "?"; }
+  };
+  const fileToken = u.newFileToken();
+  const unsaved = u.clone();
+  unsaved.setPassword("not-saved-yet");
+  return e.json(200, {
+    auth: check(u.newAuthToken(), "auth"),
+    static: check(u.newStaticAuthToken(0), "auth"),
+    file: check(fileToken, "file"),
+    fileAsAuth: check(fileToken, "auth"),
+    anyType: check(u.newVerificationToken()),
+    passwordReset: check(u.newPasswordResetToken(), "passwordReset"),
+    emailChange: check(u.newEmailChangeToken("new@example.com"), "emailChange"),
+    garbage: check("not-a-token"),
+    unsavedPassword: [unsaved.validatePassword("not-saved-yet"), unsaved.validatePassword("pass-12345")],
+    storedPassword: [u.validatePassword("pass-12345"), u.validatePassword("wrong")],
+  });
+});
+
 routerAdd("GET", "/x/owner/{id}", (e) => e.json(200, { ok: true }), $apis.requireSuperuserOrOwnerAuth());
 `;
 
@@ -185,6 +215,23 @@ for (const [label, bin] of servers) {
 
         res = await http(server.url, 'POST', '/x/bind', { json: { title: 'bound', rank: 5, tags: ['a'], extra: 1 } });
         assert.deepEqual(res.body, { title: 'bound', rank: 5, tags: ['a'] });
+
+        // tokens made in hooks are the API's tokens; passwords check against the stored hash
+        res = await http(server.url, 'POST', '/x/tokens', { json: { email: 'owner@example.com' } });
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body, {
+          auth: true, static: true, file: true, fileAsAuth: 'error', anyType: true, passwordReset: true, emailChange: true,
+          garbage: 'error', unsavedPassword: [true, false], storedPassword: [true, false],
+        });
+        res = await http(server.url, 'POST', '/x/login', { json: { email: 'owner@example.com', password: 'wrong' } });
+        assert.equal(res.status, 400);
+        res = await http(server.url, 'POST', '/x/login', { json: { email: 'owner@example.com', password: 'pass-12345' } });
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.record.id, owner.id);
+        assert.equal(res.body.record.email, 'owner@example.com');
+        const signedIn = new PocketBase(server.url);
+        signedIn.authStore.save(res.body.token, null);
+        assert.equal((await signedIn.collection('users').authRefresh()).record.id, owner.id);
 
         // requireSuperuserOrOwnerAuth: guests 401, other users 403, the owner and superusers pass
         res = await http(server.url, 'GET', `/x/owner/${owner.id}`);
