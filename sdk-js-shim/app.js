@@ -187,15 +187,26 @@
     return arr;
   }
 
+  // The shape value of `nullString()`, `nullInt()`, ... (extras.js): a nullable column.
+  class NullShape {
+    constructor(kind) { this.kind = kind; }
+    toJSON() { return null; }
+  }
+  const NULL_SAMPLES = { string: "", int: 0, float: 0, bool: false, array: [], object: {} };
+
   // Converts a row to the shape of a DynamicModel (PocketBase scans into typed fields).
   function shaped(shape, row) {
     const out = new DynamicModel(shape);
     for (const k of Object.keys(shape)) {
       if (!(k in row)) continue;
       const v = row[k];
-      const d = shape[k];
+      let d = shape[k];
+      if (d instanceof NullShape) {
+        if (v === null || v === undefined) { out[k] = null; continue; }
+        d = NULL_SAMPLES[d.kind];
+      }
       if (typeof d === "string") out[k] = v === null ? "" : String(v);
-      else if (typeof d === "number") out[k] = Number(v) || 0;
+      else if (typeof d === "number") out[k] = shape[k] instanceof NullShape && shape[k].kind === "int" ? Math.trunc(Number(v) || 0) : Number(v) || 0;
       else if (typeof d === "boolean") out[k] = v === true || v === 1 || v === "1" || v === "true";
       else if (d !== null && typeof d === "object" && typeof v === "string") {
         try { out[k] = JSON.parse(v); } catch (_) { out[k] = Array.isArray(d) ? [] : {}; }
@@ -468,6 +479,6 @@
 
   global.__pbi.DaoError = DaoError;
   // for the query builders of query.js
-  Object.assign(global.__pbi, { Expression, bindValue, quoteNames, whereOf, shaped, recordsByIds, dao, collectionOf, NO_ROWS });
+  Object.assign(global.__pbi, { Expression, bindValue, quoteNames, whereOf, shaped, NullShape, recordsByIds, dao, collectionOf, NO_ROWS });
   Object.assign(global, { $dbx, DynamicModel, arrayOf, MailerMessage });
 })(globalThis);

@@ -159,6 +159,8 @@ interface RequestEvent {
   requestInfo(): RequestInfo;
   /** The body (JSON or form) into an object, or into a DynamicModel's own keys (typed like its shape). */
   bindBody<T extends object>(target: T): T;
+  /** Adds a Set-Cookie header (Go's Cookie.String()). */
+  setCookie(cookie: Cookie | Partial<Cookie>): void;
   written(): boolean;
   /** The response status once written (0 before); in a routerUse middleware after `e.next()`: the handler's. */
   status(): number;
@@ -424,6 +426,10 @@ interface App {
   /** The auth record of a valid token (any type unless `types` are given: "auth", "file",
    * "verification", "passwordReset", "emailChange"). */
   findAuthRecordByToken(token: string, ...types: string[]): Record;
+  /** With filters: each gets the record query (`(q) => { q.andWhere(...) }`). */
+  findRecordById(collection: string | Collection, id: string, ...optFilters: ((q: SelectQuery) => void | Error)[]): Record;
+  /** A no-op: PocketBun's settings are always the stored ones. */
+  reloadSettings(): void;
   /** The live settings with their secrets (`JSON.stringify` leaves the secrets out). */
   settings(): Settings;
   /** Also `save(settings)`: validates (PocketBase's errors), stores and reloads the settings
@@ -637,3 +643,30 @@ interface Settings {
 /** Blocks the handler for `ms` milliseconds (not the server). A sleep past the call's time
  * limit (`POCKETBUN_PLUGIN_TIMEOUT_MS`) ends the call like any over-time call (a 500). */
 declare function sleep(ms: number): void;
+
+// ---------------------------------------------------------------- extras.js
+
+/** Go's http.Cookie; `sameSite`: 1 default, 2 Lax, 3 Strict, 4 None. */
+declare class Cookie {
+  constructor(data?: Partial<Cookie>);
+  name: string; value: string; path: string; domain: string; expires: DateTime | Date | string | null;
+  maxAge: number; secure: boolean; httpOnly: boolean; sameSite: number;
+  string(): string;
+}
+
+/** Go's path/filepath on slash paths. glob/walk/walkDir throw (no file system in the hooks). */
+declare const $filepath: {
+  base(p: string): string; clean(p: string): string; dir(p: string): string; ext(p: string): string;
+  join(...parts: string[]): string; split(p: string): [string, string]; splitList(p: string): string[];
+  isAbs(p: string): boolean; fromSlash(p: string): string; toSlash(p: string): string;
+  match(pattern: string, name: string): boolean; rel(base: string, target: string): string;
+  glob(pattern: string): never; walk(root: string, fn: any): never; walkDir(root: string, fn: any): never;
+};
+
+/** DynamicModel shape values for nullable columns (NULL stays null). */
+declare function nullString(): string | null;
+declare function nullInt(): number | null;
+declare function nullFloat(): number | null;
+declare function nullBool(): boolean | null;
+declare function nullArray(): any[] | null;
+declare function nullObject(): { [k: string]: any } | null;

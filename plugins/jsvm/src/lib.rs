@@ -39,6 +39,7 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("query.js", include_str!("../../../sdk-js-shim/query.js")),
     ("record.js", include_str!("../../../sdk-js-shim/record.js")),
     ("auth.js", include_str!("../../../sdk-js-shim/auth.js")),
+    ("extras.js", include_str!("../../../sdk-js-shim/extras.js")),
 ];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads

@@ -2,7 +2,8 @@
 // coverage"): dbx's query builders on `$app.db()` and `$app.recordQuery()`, Record helpers
 // (clone/fresh, raw access, dates, expand helpers, auth field helpers, tokens and passwords,
 // `$app.findAuthRecordByToken`, `$apis.recordAuthResponse`), `DateTime`,
-// `e.bindBody` and `$apis.requireSuperuserOrOwnerAuth`. Same hooks and assertions on
+// `e.bindBody`, `e.setCookie`, `$filepath`, the `null*()` shapes, `findRecordById` filters and
+// `$apis.requireSuperuserOrOwnerAuth`. Same hooks and assertions on
 // PocketBase 0.40.6 when POCKETBASE_BIN is set.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -145,6 +146,34 @@ routerAdd("POST", "/x/tokens", (e) => {
   });
 });
 
+routerAdd("GET", "/x/misc", (e) => {
+  const fp = $filepath;
+  const rows = arrayOf(new DynamicModel({ s: nullString(), i: nullInt(), f: nullFloat(), b: nullBool(), a: nullArray(), o: nullObject() }));
+  $app.db().newQuery("SELECT NULL AS s, NULL AS i, NULL AS f, NULL AS b, NULL AS a, NULL AS o UNION ALL SELECT 'x', 7, 1.5, 1, json_array(1, 2), json_object('k', 1)").all(rows);
+  const alpha = $app.findFirstRecordByData("posts", "title", "alpha");
+  let filtered = "";
+  try {
+    $app.findRecordById("posts", alpha.id, (q) => { q.andWhere($dbx.hashExp({ published: false })); });
+  } catch (err) {
+    filtered = err.message;
+  }
+  const kept = $app.findRecordById("posts", alpha.id, (q) => { q.andWhere($dbx.hashExp({ published: true })); }).getString("title");
+  e.setCookie(new Cookie({ name: "session", value: "abc", path: "/", maxAge: 60, httpOnly: true, secure: true, sameSite: 3 }));
+  return e.json(200, {
+    clean: [fp.clean("a//b/./c/../d/"), fp.clean(""), fp.clean("/../x"), fp.clean("../../a")],
+    base: [fp.base("/a/b.txt"), fp.base("/"), fp.base("")],
+    dir: [fp.dir("/a/b/c.txt"), fp.dir("c.txt")],
+    ext: [fp.ext("a/b.tar.gz"), fp.ext("a.b/c")],
+    join: [fp.join("a", "", "b/../c", "d"), fp.join("/", "x")],
+    isAbs: [fp.isAbs("/a"), fp.isAbs("a")],
+    match: [fp.match("*.js", "main.pb.js"), fp.match("a/*", "a/b/c"), fp.match("file?.[tc]xt", "file1.txt")],
+    rel: [fp.rel("/a/b", "/a/b/c/d"), fp.rel("/a/b", "/a/x")],
+    rows,
+    filtered,
+    kept,
+  });
+});
+
 routerAdd("GET", "/x/owner/{id}", (e) => e.json(200, { ok: true }), $apis.requireSuperuserOrOwnerAuth());
 `;
 
@@ -232,6 +261,26 @@ for (const [label, bin] of servers) {
         const signedIn = new PocketBase(server.url);
         signedIn.authStore.save(res.body.token, null);
         assert.equal((await signedIn.collection('users').authRefresh()).record.id, owner.id);
+
+        res = await http(server.url, 'GET', '/x/misc');
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.headers.get('set-cookie'), 'session=abc; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Strict');
+        assert.deepEqual(res.body, {
+          clean: ['a/b/d', '.', '/x', '../../a'],
+          base: ['b.txt', '/', '.'],
+          dir: ['/a/b', '.'],
+          ext: ['.gz', ''],
+          join: ['a/c/d', '/x'],
+          isAbs: [true, false],
+          match: [true, false, true],
+          rel: ['c/d', '../x'],
+          rows: [
+            { s: null, i: null, f: null, b: null, a: null, o: null },
+            { s: 'x', i: 7, f: 1.5, b: true, a: [1, 2], o: { k: 1 } },
+          ],
+          filtered: 'sql: no rows in result set',
+          kept: 'alpha',
+        });
 
         // requireSuperuserOrOwnerAuth: guests 401, other users 403, the owner and superusers pass
         res = await http(server.url, 'GET', `/x/owner/${owner.id}`);
