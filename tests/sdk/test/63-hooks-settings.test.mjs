@@ -27,6 +27,21 @@ onSettingsReload((e) => {
   e.next();
 });
 
+// the settings save runs the generic model hooks of table _params
+onModelUpdate((e) => {
+  $app.store().set("modelUpdate", [e.model.tableName(), e.model.meta.appName]);
+  if (e.model.meta.appName === "Renamed by hook") e.model.meta.appName = "Renamed in onModelUpdate";
+  e.next();
+}, "_params");
+onModelAfterUpdateSuccess((e) => {
+  $app.store().set("modelAfter", e.model.meta.appName);
+  e.next();
+}, "_params");
+
+routerAdd("GET", "/settings/model-hooks", (e) => {
+  return e.json(200, { update: $app.store().get("modelUpdate"), after: $app.store().get("modelAfter") });
+});
+
 routerAdd("POST", "/settings/name", (e) => {
   const body = e.requestInfo().body;
   const s = $app.settings();
@@ -101,6 +116,18 @@ for (const [label, bin] of servers) {
         assert.equal(s.meta.appName, 'From hook');
         assert.equal(s.batch.enabled, true);
         assert.equal(s.logs.maxDays, 2, 'the other values are kept');
+
+        // onModelUpdate / onModelAfterUpdateSuccess ("_params") see the settings and may change them
+        res = await http(server.url, 'GET', '/settings/model-hooks');
+        assert.deepEqual(res.body, { update: ['_params', 'From hook'], after: 'From hook' });
+        res = await http(server.url, 'POST', '/settings/name', { json: { name: 'Renamed by hook' } });
+        assert.equal(res.status, 200);
+        assert.equal((await admin.settings.getAll()).meta.appName, 'Renamed in onModelUpdate');
+        assert.equal((await http(server.url, 'GET', '/settings/model-hooks')).body.after, 'Renamed in onModelUpdate');
+        // ... also for PATCH /api/settings
+        await admin.settings.update({ meta: { appName: 'From the API' } });
+        assert.deepEqual((await http(server.url, 'GET', '/settings/model-hooks')).body, { update: ['_params', 'From the API'], after: 'From the API' });
+        await http(server.url, 'POST', '/settings/name', { json: { name: 'From hook' } });
 
         // PocketBase's validation error, nothing saved
         res = await http(server.url, 'POST', '/settings/name', { json: { name: '' } });
