@@ -1,7 +1,8 @@
 // Smaller pieces of PocketBase's JS API: `$filepath` (Go's path/filepath on slash paths;
 // no file system, so glob/walk throw), the `null*()` DynamicModel shape helpers, `Cookie`
 // and `e.setCookie`, `$app.findRecordById` with optional query filters, and
-// `$app.reloadSettings()`.
+// `$app.reloadSettings()`, the system auth record finders (`findAllExternalAuthsByRecord`, ...),
+// `truncateCollection`, `isCollectionNameUnique`, `deleteTable`, `vacuum`, `e.isTLS/getAll/setAll`.
 (function (global) {
   "use strict";
 
@@ -129,9 +130,34 @@
   }
 
   const sample = pbi.requestEvent({ headers: [], params: [], query: "", body: "", method: "GET", path: "/", remoteIp: "" });
-  Object.getPrototypeOf(sample).setCookie = function (cookie) {
-    const c = cookie instanceof Cookie ? cookie : new Cookie(cookie);
-    this.response.header().add("Set-Cookie", c.string());
+  Object.assign(Object.getPrototypeOf(sample), {
+    setCookie(cookie) {
+      const c = cookie instanceof Cookie ? cookie : new Cookie(cookie);
+      this.response.header().add("Set-Cookie", c.string());
+    },
+    // PocketBun serves plain HTTP (TLS ends at a proxy, as PocketBase's r.TLS would be nil)
+    isTLS() { return false; },
+    // the per-request store as a whole
+    getAll() { return Object.assign({}, this.__store || {}); },
+    setAll(values) { this.__store = Object.assign({}, values || {}); },
+  });
+
+  // ---------------------------------------------------------------- system records
+
+  // the rows of a system auth collection (`_externalAuths`, `_mfas`, `_otps`,
+  // `_authOrigins`) that belong to a record or a collection, oldest first
+  function systemRecords(system, where) {
+    return $app.recordQuery(system).where(global.$dbx.hashExp(where)).orderBy("created ASC").all(global.arrayOf(new Record()));
+  }
+  const byRecord = (system) => function (record) {
+    return systemRecords(system, { collectionRef: record.collection().id, recordRef: record.id });
+  };
+  const byCollection = (system) => function (collection) {
+    return systemRecords(system, { collectionRef: $app.findCollectionByNameOrId(collection.id || collection).id });
+  };
+  // deletes one by one through $app.delete (the delete hooks fire, as in PocketBase)
+  const deleteAllByRecord = (system) => function (record) {
+    for (const r of byRecord(system)(record)) this.delete(r);
   };
 
   // ---------------------------------------------------------------- $app
@@ -152,6 +178,30 @@
     },
     // the settings are always the stored ones (a no-op kept for compatibility)
     reloadSettings() {},
+    findAllExternalAuthsByRecord: byRecord("_externalAuths"),
+    findAllExternalAuthsByCollection: byCollection("_externalAuths"),
+    findAllMFAsByRecord: byRecord("_mfas"),
+    findAllMFAsByCollection: byCollection("_mfas"),
+    findAllOTPsByRecord: byRecord("_otps"),
+    findAllOTPsByCollection: byCollection("_otps"),
+    findAllAuthOriginsByRecord: byRecord("_authOrigins"),
+    findAllAuthOriginsByCollection: byCollection("_authOrigins"),
+    deleteAllExternalAuthsByRecord: deleteAllByRecord("_externalAuths"),
+    deleteAllMFAsByRecord: deleteAllByRecord("_mfas"),
+    deleteAllOTPsByRecord: deleteAllByRecord("_otps"),
+    deleteAllAuthOriginsByRecord: deleteAllByRecord("_authOrigins"),
+    // deletes every record through $app.delete (hooks, cascades and files as for any delete)
+    truncateCollection(collection) {
+      const c = this.findCollectionByNameOrId(collection.id || collection);
+      if (c.isView()) throw new Error("view collections cannot be truncated since they don't store their own records");
+      for (const r of this.findAllRecords(c)) this.delete(r);
+    },
+    isCollectionNameUnique(name, ...excludeIds) {
+      const rows = this.db().select("id").from("_collections").where(global.$dbx.exp("LOWER([[name]]) = {:n}", { n: String(name).toLowerCase() })).all();
+      return !rows.some((r) => !excludeIds.includes(r.id));
+    },
+    deleteTable(name) { this.db().newQuery("DROP TABLE IF EXISTS {{" + String(name) + "}}").execute(); },
+    vacuum() { this.db().newQuery("VACUUM").execute(); },
   });
 
   Object.assign(global, {

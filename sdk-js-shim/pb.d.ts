@@ -161,6 +161,10 @@ interface RequestEvent {
   bindBody<T extends object>(target: T): T;
   /** Adds a Set-Cookie header (Go's Cookie.String()). */
   setCookie(cookie: Cookie | Partial<Cookie>): void;
+  /** Always false: PocketBun serves plain HTTP (TLS ends at a proxy). */
+  isTLS(): boolean;
+  getAll(): { [key: string]: any };
+  setAll(values: { [key: string]: any }): void;
   written(): boolean;
   /** The response status once written (0 before); in a routerUse middleware after `e.next()`: the handler's. */
   status(): number;
@@ -430,6 +434,25 @@ interface App {
   findRecordById(collection: string | Collection, id: string, ...optFilters: ((q: SelectQuery) => void | Error)[]): Record;
   /** A no-op: PocketBun's settings are always the stored ones. */
   reloadSettings(): void;
+  /** Records of the system auth collections (`_externalAuths`, `_mfas`, `_otps`,
+   * `_authOrigins`) of a record or collection, oldest first; deleteAll* go through `delete`. */
+  findAllExternalAuthsByRecord(record: Record): Record[];
+  findAllExternalAuthsByCollection(collection: Collection): Record[];
+  findAllMFAsByRecord(record: Record): Record[];
+  findAllMFAsByCollection(collection: Collection): Record[];
+  findAllOTPsByRecord(record: Record): Record[];
+  findAllOTPsByCollection(collection: Collection): Record[];
+  findAllAuthOriginsByRecord(record: Record): Record[];
+  findAllAuthOriginsByCollection(collection: Collection): Record[];
+  deleteAllExternalAuthsByRecord(record: Record): void;
+  deleteAllMFAsByRecord(record: Record): void;
+  deleteAllOTPsByRecord(record: Record): void;
+  deleteAllAuthOriginsByRecord(record: Record): void;
+  /** Deletes every record through `delete` (hooks fire). */
+  truncateCollection(collection: Collection): void;
+  isCollectionNameUnique(name: string, ...excludeIds: string[]): boolean;
+  deleteTable(name: string): void;
+  vacuum(): void;
   /** The live settings with their secrets (`JSON.stringify` leaves the secrets out). */
   settings(): Settings;
   /** Also `save(settings)`: validates (PocketBase's errors), stores and reloads the settings

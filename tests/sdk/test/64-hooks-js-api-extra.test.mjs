@@ -174,6 +174,29 @@ routerAdd("GET", "/x/misc", (e) => {
   });
 });
 
+routerAdd("POST", "/x/system", (e) => {
+  const u = $app.findAuthRecordByEmail("users", "owner@example.com");
+  const origins = $app.findAllAuthOriginsByRecord(u);
+  const inCollection = $app.findAllAuthOriginsByCollection($app.findCollectionByNameOrId("users"));
+  $app.deleteAllAuthOriginsByRecord(u);
+  const posts = $app.findCollectionByNameOrId("posts");
+  e.set("a", 1);
+  e.setAll(Object.assign(e.getAll(), { b: 2 }));
+  const out = {
+    origins: origins.length > 0 && origins.every((o) => o.getString("recordRef") === u.id && o.collection().name === "_authOrigins"),
+    inCollection: inCollection.length >= origins.length,
+    originsAfter: $app.findAllAuthOriginsByRecord(u).length,
+    externalAuths: $app.findAllExternalAuthsByRecord(u).length,
+    mfas: $app.findAllMFAsByRecord(u).length,
+    otps: $app.findAllOTPsByRecord(u).length,
+    unique: [$app.isCollectionNameUnique("POSTS"), $app.isCollectionNameUnique("nope"), $app.isCollectionNameUnique("posts", posts.id)],
+    store: (({ a, b }) => ({ a, b }))(e.getAll()),
+    tls: e.isTLS(),
+  };
+  $app.truncateCollection(posts);
+  return e.json(200, out);
+});
+
 routerAdd("GET", "/x/owner/{id}", (e) => e.json(200, { ok: true }), $apis.requireSuperuserOrOwnerAuth());
 `;
 
@@ -293,6 +316,15 @@ for (const [label, bin] of servers) {
         const mine = await new PocketBase(server.url).collection('users').authWithPassword('owner@example.com', 'pass-12345');
         assert.equal((await http(server.url, 'GET', `/x/owner/${owner.id}`, { token: mine.token })).status, 200);
         assert.equal((await http(server.url, 'GET', `/x/owner/${owner.id}`, { token: admin.authStore.token })).status, 200);
+
+        // system auth records of a record, collection name checks, the request store, truncate
+        res = await http(server.url, 'POST', '/x/system');
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body, {
+          origins: true, inCollection: true, originsAfter: 0, externalAuths: 0, mfas: 0, otps: 0,
+          unique: [false, true, true], store: { a: 1, b: 2 }, tls: false,
+        });
+        assert.equal((await admin.collection('posts').getList(1, 1)).totalItems, 0);
       } finally {
         await server.stop();
       }
