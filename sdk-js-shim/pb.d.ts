@@ -49,7 +49,8 @@ declare class Record {
   setPassword(password: string): void;
   isSuperuser(): boolean;
   fieldsData(): { [field: string]: any };
-  /** The API view (hidden fields and a non-visible email left out). Used by JSON.stringify. */
+  /** The API view (hidden fields and a non-visible email left out; the expand as the expanded
+   * records' API views). Used by JSON.stringify. */
   publicExport(): { [field: string]: any };
   /** Leaves fields out of the API response (in `onRecordEnrich`). */
   hide(...fields: string[]): Record;
@@ -432,6 +433,10 @@ interface App {
   findAuthRecordByToken(token: string, ...types: string[]): Record;
   /** With filters: each gets the record query (`(q) => { q.andWhere(...) }`). */
   findRecordById(collection: string | Collection, id: string, ...optFilters: ((q: SelectQuery) => void | Error)[]): Record;
+  /** Attaches the relations (`author`, `comments_via_post.user`) of the stored record(s),
+   * without view rules; returns the failed expands (`{}`). A custom fetch function is ignored. */
+  expandRecord(record: Record, expands: string[], fetchFn?: any): { [path: string]: Error };
+  expandRecords(records: Record[], expands: string[], fetchFn?: any): { [path: string]: Error };
   /** A no-op: PocketBun's settings are always the stored ones. */
   reloadSettings(): void;
   /** Records of the system auth collections (`_externalAuths`, `_mfas`, `_otps`,

@@ -130,6 +130,58 @@
     mergeExpand(obj) { this.__expand = Object.assign({}, this.__expand || {}, obj || {}); },
   });
 
+  // The API view includes the expanded records (their own API views), as PocketBase's
+  // PublicExport does; keys stay sorted.
+  const basePublicExport = Record.prototype.publicExport;
+  Record.prototype.publicExport = function () {
+    const out = basePublicExport.call(this);
+    if (!this.__expand || !Object.keys(this.__expand).length) return out;
+    const expand = {};
+    for (const [k, v] of Object.entries(this.__expand)) expand[k] = Array.isArray(v) ? v.map(publicOf) : publicOf(v);
+    out.expand = expand;
+    const sorted = {};
+    for (const k of Object.keys(out).sort()) sorted[k] = out[k];
+    return sorted;
+  };
+
+  function publicOf(v) {
+    if (v instanceof Record) return v.publicExport();
+    if (!v || typeof v !== "object") return v;
+    const r = Record.__fromHost(v);
+    if (v.expand) r.__expand = v.expand;
+    return r.publicExport();
+  }
+
+  // `$app.expandRecord(record, expands)` / `expandRecords(records, expands)`: the relations
+  // of the stored records (without view rules, as PocketBase's app does), merged into
+  // their expand. A custom fetch function is not supported (PocketBun fetches itself).
+  function expandRecords(records, expands) {
+    const paths = (expands || []).map(String).filter(Boolean).join(",");
+    const list = (records || []).filter((r) => r instanceof Record && r.id);
+    if (!paths) return {};
+    const groups = new Map();
+    for (const r of list) {
+      const c = r.collection();
+      if (!c) continue;
+      if (!groups.has(c.name)) groups.set(c.name, []);
+      groups.get(c.name).push(r);
+    }
+    for (const [name, group] of groups) {
+      const json = pbi.dao(pbi.host.recordsExpand, name, group.map((r) => r.id), paths);
+      const byId = new Map(JSON.parse(json).map((x) => [x.id, x]));
+      for (const r of group) {
+        const found = byId.get(r.id);
+        if (found && found.expand) r.mergeExpand(found.expand);
+      }
+    }
+    return {};
+  }
+
+  Object.assign(global.$app, {
+    expandRecord(record, expands) { return expandRecords([record], expands); },
+    expandRecords(records, expands) { return expandRecords(records, expands); },
+  });
+
   // ---------------------------------------------------------------- request event
 
   // `e.bindBody(target)`: the request body (JSON or form) into an object or DynamicModel

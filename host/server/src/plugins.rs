@@ -191,6 +191,15 @@ impl PluginCore for CoreBridge {
         })
     }
 
+    fn expand_records(&self, collection: String, ids: Vec<String>, expand: String) -> BoxFuture<CoreResult<Vec<Value>>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            let c = app_api::collection(&app, &collection).map_err(core_err)?;
+            let list = app_api::expand(&app, &db, c, ids, expand).await.map_err(core_err)?;
+            Ok(list.iter().map(app_api::full_json).collect())
+        })
+    }
+
     fn find_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<Value>> {
         let app = self.app.clone();
         Box::pin(async move { Ok(app_api::collection(&app, &name_or_id).map_err(core_err)?.to_api_json()) })

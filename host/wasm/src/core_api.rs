@@ -134,6 +134,10 @@ pub trait PluginCore: Send + Sync + 'static {
         let _ = (kind, args);
         unsupported("sending record emails")
     }
+    /// The stored records `ids` with `expand` attached (no view rules).
+    fn expand_records(&self, _collection: String, _ids: Vec<String>, _expand: String) -> BoxFuture<CoreResult<Vec<Value>>> {
+        unsupported("expanding records")
+    }
     /// A token of `kind` for a stored auth record (see the WIT `auth.new-token`).
     fn new_record_token(&self, _req: RecordTokenRequest) -> BoxFuture<CoreResult<String>> {
         unsupported("record tokens")

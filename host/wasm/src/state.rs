@@ -147,6 +147,11 @@ impl records::Host for State {
     async fn delete(&mut self, collection: String, id: String) -> Result<(), ApiError> {
         self.core().delete_record(collection, id).await.map_err(api_error)
     }
+
+    async fn expand(&mut self, collection: String, ids: Vec<String>, expand: String) -> Result<String, ApiError> {
+        let list = self.core().expand_records(collection, ids, expand).await.map_err(api_error)?;
+        Ok(Value::Array(list).to_string())
+    }
 }
 
 impl collections::Host for State {

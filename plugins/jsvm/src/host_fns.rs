@@ -37,6 +37,7 @@ pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     h.set("settings", Function::new(ctx.clone(), || settings::get())?)?;
     h.set("settingsFull", Function::new(ctx.clone(), || settings::get_full())?)?;
     h.set("settingsSave", Function::new(ctx.clone(), |ctx: Ctx<'_>, json: String| lift(&ctx, settings::save(&json)))?)?;
+    h.set("recordsExpand", Function::new(ctx.clone(), |ctx: Ctx<'_>, c: String, ids: Vec<String>, expand: String| lift(&ctx, records::expand(&c, &ids, &expand)))?)?;
     h.set("authNewToken", Function::new(ctx.clone(), auth_new_token)?)?;
     h.set("authValidatePassword", Function::new(ctx.clone(), |ctx: Ctx<'_>, c: String, id: String, p: String| lift(&ctx, auth::validate_password(&c, &id, &p)))?)?;
     h.set("authFindByToken", Function::new(ctx.clone(), |ctx: Ctx<'_>, t: String, kind: String| lift(&ctx, auth::find_by_token(&t, &kind)))?)?;

@@ -1,6 +1,6 @@
 // JS hook API additions found missing by the coverage audit (tests/sdk/NOTES.md, "JS API
 // coverage"): dbx's query builders on `$app.db()` and `$app.recordQuery()`, Record helpers
-// (clone/fresh, raw access, dates, expand helpers, auth field helpers, tokens and passwords,
+// (clone/fresh, raw access, dates, expand helpers and `$app.expandRecord(s)`, auth field helpers, tokens and passwords,
 // `$app.findAuthRecordByToken`, `$apis.recordAuthResponse`), `DateTime`,
 // `e.bindBody`, `e.setCookie`, `$filepath`, the `null*()` shapes, `findRecordById` filters and
 // `$apis.requireSuperuserOrOwnerAuth`. Same hooks and assertions on
@@ -174,6 +174,19 @@ routerAdd("GET", "/x/misc", (e) => {
   });
 });
 
+routerAdd("GET", "/x/expand", (e) => {
+  const post = $app.findFirstRecordByData("posts", "title", "alpha");
+  const failed = $app.expandRecord(post, ["author"], null);
+  const users = $app.findRecordsByFilter("users", "email = 'owner@example.com'");
+  $app.expandRecords(users, ["posts_via_author"], null);
+  return e.json(200, {
+    failed,
+    author: post.expandedOne("author").getString("email"),
+    back: users[0].expandedAll("posts_via_author").map((r) => r.getString("title")),
+    json: post,
+  });
+});
+
 routerAdd("POST", "/x/system", (e) => {
   const u = $app.findAuthRecordByEmail("users", "owner@example.com");
   const origins = $app.findAllAuthOriginsByRecord(u);
@@ -214,10 +227,13 @@ for (const [label, bin] of servers) {
           fields: [
             { name: 'title', type: 'text' }, { name: 'rank', type: 'number' }, { name: 'published', type: 'bool' },
             { name: 'created', type: 'autodate', onCreate: true },
+            { name: 'author', type: 'relation', collectionId: '_pb_users_auth_', maxSelect: 1 },
           ],
         });
         const posts = [['alpha', 1, true], ['beta', 2, false], ['gamma', 3, true], ['delta', 4, true]];
-        for (const [title, rank, published] of posts) await admin.collection('posts').create({ title, rank, published });
+        const ids = [];
+        for (const [title, rank, published] of posts) ids.push((await admin.collection('posts').create({ title, rank, published })).id);
+        const alphaId = ids[0];
         const owner = await admin.collection('users').create({ email: 'owner@example.com', password: 'pass-12345', passwordConfirm: 'pass-12345' });
         await admin.collection('users').create({ email: 'other@example.com', password: 'pass-12345', passwordConfirm: 'pass-12345' });
 
@@ -316,6 +332,17 @@ for (const [label, bin] of servers) {
         const mine = await new PocketBase(server.url).collection('users').authWithPassword('owner@example.com', 'pass-12345');
         assert.equal((await http(server.url, 'GET', `/x/owner/${owner.id}`, { token: mine.token })).status, 200);
         assert.equal((await http(server.url, 'GET', `/x/owner/${owner.id}`, { token: admin.authStore.token })).status, 200);
+
+        // expandRecord(s): relations and back-relations; the record's JSON has the public expand
+        await admin.collection('posts').update(alphaId, { author: owner.id });
+        res = await http(server.url, 'GET', '/x/expand');
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body.failed, {});
+        assert.equal(res.body.author, 'owner@example.com');
+        assert.deepEqual(res.body.back, ['alpha']);
+        assert.equal(res.body.json.expand.author.id, owner.id);
+        assert.equal(res.body.json.expand.author.collectionName, 'users');
+        for (const secret of ['email', 'password', 'tokenKey']) assert.ok(!(secret in res.body.json.expand.author), secret);
 
         // system auth records of a record, collection name checks, the request store, truncate
         res = await http(server.url, 'POST', '/x/system');
