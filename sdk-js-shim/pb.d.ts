@@ -26,6 +26,9 @@ declare class Collection {
   isAuth(): boolean;
   isBase(): boolean;
   isView(): boolean;
+  pk(): string;
+  lastSavedPK(): string;
+  baseFilesPath(): string;
 }
 
 declare class Record {
@@ -86,6 +89,12 @@ declare class Record {
   expandedOne(relation: string): Record | null;
   expandedAll(relation: string): Record[];
   mergeExpand(expand: { [relation: string]: Record | Record[] }): void;
+  /** The email in the API view regardless of emailVisibility. */
+  ignoreEmailVisibility(on: boolean): void;
+  /** Values set on the record that are not fields of its collection. */
+  customData(): { [key: string]: any };
+  /** The tags its hooks fire with: [collection name, collection id]. */
+  hookTags(): string[];
   // auth.js (stored auth records; tokens are the API's)
   newAuthToken(): string;
   /** Not refreshable; `durationNs` 0 = the collection's auth token duration. */

@@ -128,6 +128,25 @@
     expandedOne(rel) { return expandedRecords((this.__expand || {})[rel])[0] || null; },
     expandedAll(rel) { return expandedRecords((this.__expand || {})[rel]); },
     mergeExpand(obj) { this.__expand = Object.assign({}, this.__expand || {}, obj || {}); },
+    // the email in the API view regardless of emailVisibility
+    ignoreEmailVisibility(on) { this.__ignoreEmailVisibility = !!on; },
+    // values set on the record that are not fields of its collection
+    customData() {
+      const c = this.collection();
+      const fields = new Set((c ? c.fields : []).map((f) => f.name));
+      const out = {};
+      for (const k of Object.keys(this.__data)) if (!fields.has(k)) out[k] = this.__data[k];
+      return out;
+    },
+    // the tags its hooks fire with: the collection name and id
+    hookTags() { const c = this.collection(); return c ? [c.name, c.id] : []; },
+  });
+
+  // (on pb.js's base class: collections found through records are of that class)
+  Object.assign(Object.getPrototypeOf(global.Collection).prototype, {
+    pk() { return this.id; },
+    lastSavedPK() { return this.id || ""; },
+    baseFilesPath() { return this.id; },
   });
 
   // The API view includes the expanded records (their own API views), as PocketBase's
@@ -135,10 +154,14 @@
   const basePublicExport = Record.prototype.publicExport;
   Record.prototype.publicExport = function () {
     const out = basePublicExport.call(this);
-    if (!this.__expand || !Object.keys(this.__expand).length) return out;
-    const expand = {};
-    for (const [k, v] of Object.entries(this.__expand)) expand[k] = Array.isArray(v) ? v.map(publicOf) : publicOf(v);
-    out.expand = expand;
+    // `hide()` (events.js) and `ignoreEmailVisibility(true)` apply here too, as in PocketBase
+    if (this.__hidden) for (const f of this.__hidden) delete out[f];
+    if (this.__ignoreEmailVisibility && "email" in this.__data) out.email = this.__data.email;
+    if (this.__expand && Object.keys(this.__expand).length) {
+      const expand = {};
+      for (const [k, v] of Object.entries(this.__expand)) expand[k] = Array.isArray(v) ? v.map(publicOf) : publicOf(v);
+      out.expand = expand;
+    }
     const sorted = {};
     for (const k of Object.keys(out).sort()) sorted[k] = out[k];
     return sorted;

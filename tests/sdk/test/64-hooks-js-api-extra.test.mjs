@@ -66,6 +66,11 @@ routerAdd("GET", "/x/record", (e) => {
   const setKnown = r.setIfFieldExists("rank", 9);
   const setUnknown = r.setIfFieldExists("nope", 1);
   r.mergeExpand({ author: u });
+  const shown = u.clone();
+  shown.ignoreEmailVisibility(true);
+  const custom = r.clone();
+  custom.set("extraKey", 5);
+  const posts = r.collection();
   return e.json(200, {
     title: r.getString("title"),
     cloneTitle: c.getString("title"),
@@ -82,6 +87,11 @@ routerAdd("GET", "/x/record", (e) => {
     expandedAll: r.expandedAll("author").length,
     expandedNone: r.expandedOne("nothing"),
     emailVisibility: u.emailVisibility(),
+    emailHidden: !("email" in JSON.parse(JSON.stringify(u))),
+    emailShown: JSON.parse(JSON.stringify(shown)).email,
+    customData: custom.customData(),
+    hookTags: r.hookTags(),
+    collectionPk: posts.pk() === posts.id && posts.baseFilesPath() === posts.id,
   });
 });
 
@@ -222,7 +232,7 @@ for (const [label, bin] of servers) {
       const server = await startServer({ bin, hooks: { 'extra.pb.js': HOOKS } });
       try {
         const admin = await adminClient(server.url);
-        await admin.collections.create({
+        const { id: postsId } = await admin.collections.create({
           name: 'posts', type: 'base', listRule: '', viewRule: '',
           fields: [
             { name: 'title', type: 'text' }, { name: 'rank', type: 'number' }, { name: 'published', type: 'bool' },
@@ -264,6 +274,8 @@ for (const [label, bin] of servers) {
           createdMatches: true, createdRecent: true, raw: 'alpha',
           setKnown: 'rank', setUnknown: true, rankAfter: 9, pk: true,
           expandedOne: true, expandedAll: 1, expandedNone: null, emailVisibility: false,
+          emailHidden: true, emailShown: 'owner@example.com', customData: { extraKey: 5 },
+          hookTags: ['posts', postsId], collectionPk: true,
         });
 
         // a random password set in a hook works for signing in
