@@ -215,6 +215,11 @@ declare const $apis: {
   requireGuestOnly(): (e: RequestEvent) => any;
   /** Superusers, or the auth record whose id is the path parameter (default `id`). */
   requireSuperuserOrOwnerAuth(ownerIdPathParam?: string): (e: RequestEvent) => any;
+  /** Prepares records for `e.json` as the request's requester sees them: `?expand` plus
+   * `defaultExpands` with the view rules, email and hidden fields per requester
+   * (PocketBun does not run onRecordEnrich here). */
+  enrichRecord(e: RequestEvent, record: Record, ...defaultExpands: string[]): void;
+  enrichRecords(e: RequestEvent, records: Record[], ...defaultExpands: string[]): void;
   /** Answers `{token, record, meta?}` like a sign-in. PocketBun skips the API's extra sign-in
    * steps (authRule, MFA, auth alerts, onRecordAuthRequest, expand). */
   recordAuthResponse(e: RequestEvent, record: Record, authMethod: string, meta?: any): void;

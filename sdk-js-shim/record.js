@@ -127,7 +127,7 @@
     // the expanded record(s) of a relation field (after an expand)
     expandedOne(rel) { return expandedRecords((this.__expand || {})[rel])[0] || null; },
     expandedAll(rel) { return expandedRecords((this.__expand || {})[rel]); },
-    mergeExpand(obj) { this.__expand = Object.assign({}, this.__expand || {}, obj || {}); },
+    mergeExpand(obj) { this.__expand = Object.assign({}, this.__expand || {}, obj || {}); this.__expandView = undefined; },
     // the email in the API view regardless of emailVisibility
     ignoreEmailVisibility(on) { this.__ignoreEmailVisibility = !!on; },
     // values set on the record that are not fields of its collection
@@ -157,7 +157,12 @@
     // `hide()` (events.js) and `ignoreEmailVisibility(true)` apply here too, as in PocketBase
     if (this.__hidden) for (const f of this.__hidden) delete out[f];
     if (this.__ignoreEmailVisibility && "email" in this.__data) out.email = this.__data.email;
-    if (this.__expand && Object.keys(this.__expand).length) {
+    if (this.__unhidden) for (const f of this.__unhidden) if (f in this.__data) out[f] = this.__data[f];
+    if (this.__expandView !== undefined) {
+      // already the requester's view (enrichRecord); `{}` when nothing could be expanded,
+      // as PocketBase answers
+      out.expand = this.__expandView;
+    } else if (this.__expand && Object.keys(this.__expand).length) {
       const expand = {};
       for (const [k, v] of Object.entries(this.__expand)) expand[k] = Array.isArray(v) ? v.map(publicOf) : publicOf(v);
       out.expand = expand;
@@ -228,7 +233,40 @@
 
   // ---------------------------------------------------------------- $apis
 
+  // `$apis.enrichRecord(s)(e, record(s), ...defaultExpands)`: the records as the request's
+  // requester sees them (view rules on `?expand` plus the defaults, email and hidden fields
+  // per requester), ready for `e.json`. PocketBun does not run onRecordEnrich here.
+  function enrichRecords(e, records, defaults) {
+    const list = (records || []).filter((r) => r instanceof Record && r.id);
+    const fromQuery = e.request.url.query().get("expand");
+    const paths = defaults.map(String).concat(fromQuery ? [fromQuery] : []).filter(Boolean).join(",");
+    const auth = e.auth;
+    const authCollection = auth && auth.collection() ? auth.collection().name : "";
+    const groups = new Map();
+    for (const r of list) {
+      const c = r.collection();
+      if (!c) continue;
+      if (!groups.has(c.name)) groups.set(c.name, []);
+      groups.get(c.name).push(r);
+    }
+    for (const [name, group] of groups) {
+      const json = pbi.dao(pbi.host.recordsEnrich, name, group.map((r) => r.id), paths, authCollection, auth ? auth.id : "");
+      const views = new Map(JSON.parse(json).map((v) => [v.id, v]));
+      for (const r of group) {
+        const view = views.get(r.id);
+        if (!view) continue;
+        r.__expand = view.expand;
+        r.__expandView = paths ? view.expand || {} : undefined;
+        r.__ignoreEmailVisibility = "email" in view;
+        const hidden = (r.collection().fields || []).filter((f) => f.hidden && f.name in view).map((f) => f.name);
+        r.__unhidden = hidden.length ? new Set(hidden) : undefined;
+      }
+    }
+  }
+
   Object.assign($apis, {
+    enrichRecord(e, record, ...defaultExpands) { enrichRecords(e, [record], defaultExpands); },
+    enrichRecords(e, records, ...defaultExpands) { enrichRecords(e, records, defaultExpands); },
     // a superuser, or the auth record whose id is the path parameter `ownerIdPathParam`
     requireSuperuserOrOwnerAuth(ownerIdPathParam) {
       const param = ownerIdPathParam || "id";

@@ -200,6 +200,14 @@ impl PluginCore for CoreBridge {
         })
     }
 
+    fn enrich_records(&self, collection: String, ids: Vec<String>, expand: String, auth: Option<(String, String)>) -> BoxFuture<CoreResult<Vec<Value>>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            let c = app_api::collection(&app, &collection).map_err(core_err)?;
+            app_api::enrich(&app, &db, c, ids, expand, auth).await.map_err(core_err)
+        })
+    }
+
     fn find_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<Value>> {
         let app = self.app.clone();
         Box::pin(async move { Ok(app_api::collection(&app, &name_or_id).map_err(core_err)?.to_api_json()) })

@@ -138,6 +138,11 @@ pub trait PluginCore: Send + Sync + 'static {
     fn expand_records(&self, _collection: String, _ids: Vec<String>, _expand: String) -> BoxFuture<CoreResult<Vec<Value>>> {
         unsupported("expanding records")
     }
+    /// The stored records `ids` as the requester `auth` (collection, id; None = guest) sees
+    /// them in an API response, with `expand` (view rules applied).
+    fn enrich_records(&self, _collection: String, _ids: Vec<String>, _expand: String, _auth: Option<(String, String)>) -> BoxFuture<CoreResult<Vec<Value>>> {
+        unsupported("enriching records")
+    }
     /// A token of `kind` for a stored auth record (see the WIT `auth.new-token`).
     fn new_record_token(&self, _req: RecordTokenRequest) -> BoxFuture<CoreResult<String>> {
         unsupported("record tokens")

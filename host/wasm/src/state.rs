@@ -148,6 +148,12 @@ impl records::Host for State {
         self.core().delete_record(collection, id).await.map_err(api_error)
     }
 
+    async fn enrich(&mut self, collection: String, ids: Vec<String>, expand: String, auth_collection: String, auth_id: String) -> Result<String, ApiError> {
+        let auth = (!auth_collection.is_empty() && !auth_id.is_empty()).then_some((auth_collection, auth_id));
+        let list = self.core().enrich_records(collection, ids, expand, auth).await.map_err(api_error)?;
+        Ok(Value::Array(list).to_string())
+    }
+
     async fn expand(&mut self, collection: String, ids: Vec<String>, expand: String) -> Result<String, ApiError> {
         let list = self.core().expand_records(collection, ids, expand).await.map_err(api_error)?;
         Ok(Value::Array(list).to_string())

@@ -38,6 +38,7 @@ pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     h.set("settingsFull", Function::new(ctx.clone(), || settings::get_full())?)?;
     h.set("settingsSave", Function::new(ctx.clone(), |ctx: Ctx<'_>, json: String| lift(&ctx, settings::save(&json)))?)?;
     h.set("recordsExpand", Function::new(ctx.clone(), |ctx: Ctx<'_>, c: String, ids: Vec<String>, expand: String| lift(&ctx, records::expand(&c, &ids, &expand)))?)?;
+    h.set("recordsEnrich", Function::new(ctx.clone(), records_enrich)?)?;
     h.set("authNewToken", Function::new(ctx.clone(), auth_new_token)?)?;
     h.set("authValidatePassword", Function::new(ctx.clone(), |ctx: Ctx<'_>, c: String, id: String, p: String| lift(&ctx, auth::validate_password(&c, &id, &p)))?)?;
     h.set("authFindByToken", Function::new(ctx.clone(), |ctx: Ctx<'_>, t: String, kind: String| lift(&ctx, auth::find_by_token(&t, &kind)))?)?;
@@ -66,6 +67,10 @@ fn throw<'js>(ctx: &Ctx<'js>, e: ApiError) -> rquickjs::Error {
 
 fn lift<'js, T>(ctx: &Ctx<'js>, r: std::result::Result<T, ApiError>) -> Result<T> {
     r.map_err(|e| throw(ctx, e))
+}
+
+fn records_enrich<'js>(ctx: Ctx<'js>, collection: String, ids: Vec<String>, expand: String, auth_collection: String, auth_id: String) -> Result<String> {
+    lift(&ctx, records::enrich(&collection, &ids, &expand, &auth_collection, &auth_id))
 }
 
 fn auth_new_token<'js>(ctx: Ctx<'js>, collection: String, id: String, kind: String, duration_secs: f64, new_email: String) -> Result<String> {

@@ -197,6 +197,14 @@ routerAdd("GET", "/x/expand", (e) => {
   });
 });
 
+routerAdd("GET", "/x/enrich/{id}", (e) => {
+  const post = $app.findRecordById("posts", e.request.pathValue("id"));
+  $apis.enrichRecord(e, post);
+  const all = $app.findAllRecords("posts", $dbx.hashExp({ title: "alpha" }));
+  $apis.enrichRecords(e, all, "author");
+  return e.json(200, { one: post, all });
+});
+
 routerAdd("POST", "/x/system", (e) => {
   const u = $app.findAuthRecordByEmail("users", "owner@example.com");
   const origins = $app.findAllAuthOriginsByRecord(u);
@@ -355,6 +363,22 @@ for (const [label, bin] of servers) {
         assert.equal(res.body.json.expand.author.id, owner.id);
         assert.equal(res.body.json.expand.author.collectionName, 'users');
         for (const secret of ['email', 'password', 'tokenKey']) assert.ok(!(secret in res.body.json.expand.author), secret);
+
+        // enrichRecord(s): the requester's view of ?expand and the default expands, with the
+        // view rules (a user may view only themselves) and the email shown to the owner
+        const enriched = async (token) => (await http(server.url, 'GET', `/x/enrich/${alphaId}?expand=author`, token ? { token } : {})).body;
+        let view = await enriched(null);
+        assert.equal(view.one.title, 'alpha');
+        assert.deepEqual(view.one.expand, {}, 'guests may not view users');
+        assert.deepEqual(view.all[0].expand, {});
+        view = await enriched(mine.token);
+        assert.equal(view.one.expand.author.id, owner.id);
+        assert.equal(view.one.expand.author.email, 'owner@example.com');
+        assert.equal(view.all[0].expand.author.email, 'owner@example.com');
+        view = await enriched(other.token);
+        assert.deepEqual(view.one.expand, {}, "users' viewRule lets each user view only themselves");
+        view = await enriched(admin.authStore.token);
+        assert.equal(view.one.expand.author.email, 'owner@example.com');
 
         // system auth records of a record, collection name checks, the request store, truncate
         res = await http(server.url, 'POST', '/x/system');
