@@ -28,6 +28,11 @@
     newVerificationToken() { return token(this, "verification"); },
     newPasswordResetToken() { return token(this, "password-reset"); },
     newEmailChangeToken(newEmail) { return token(this, "email-change", 0, String(newEmail || "")); },
+    // a new token key (saved with the record): every token issued before becomes invalid
+    refreshTokenKey() { this.setTokenKey(global.$security.randomString(50)); },
+    setTokenKey(key) { this.__tokenKey = String(key); this.set("tokenKey", this.__tokenKey); },
+    // (stored token keys are handed to no plugin: only a key set on this object is known)
+    tokenKey() { return this.__tokenKey || this.getString("tokenKey"); },
     // a password set on this object (not saved yet) is the one checked, as PocketBase
     // checks the record's current hash
     validatePassword(password) {

@@ -103,6 +103,11 @@ declare class Record {
   newVerificationToken(): string;
   newPasswordResetToken(): string;
   newEmailChangeToken(newEmail: string): string;
+  /** A new random token key (saved with the record): the tokens issued before stop working. */
+  refreshTokenKey(): void;
+  setTokenKey(key: string): void;
+  /** Only a key set on this object (stored keys are not handed to plugins). */
+  tokenKey(): string;
   /** Checks an unsaved `setPassword` value, else the stored hash. */
   validatePassword(password: string): boolean;
 }

@@ -228,6 +228,13 @@ routerAdd("POST", "/x/system", (e) => {
   return e.json(200, out);
 });
 
+routerAdd("POST", "/x/logout-everywhere", (e) => {
+  const u = $app.findAuthRecordByEmail("users", e.requestInfo().body.email);
+  u.refreshTokenKey();
+  $app.save(u);
+  return e.json(200, { keyLength: u.tokenKey().length });
+});
+
 routerAdd("GET", "/x/owner/{id}", (e) => e.json(200, { ok: true }), $apis.requireSuperuserOrOwnerAuth());
 `;
 
@@ -379,6 +386,15 @@ for (const [label, bin] of servers) {
         assert.deepEqual(view.one.expand, {}, "users' viewRule lets each user view only themselves");
         view = await enriched(admin.authStore.token);
         assert.equal(view.one.expand.author.email, 'owner@example.com');
+
+        // refreshTokenKey: the tokens issued before stop working
+        const session = new PocketBase(server.url);
+        await session.collection('users').authWithPassword('other@example.com', 'pass-12345');
+        await session.collection('users').authRefresh();
+        res = await http(server.url, 'POST', '/x/logout-everywhere', { json: { email: 'other@example.com' } });
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.keyLength, 50);
+        await assert.rejects(session.collection('users').authRefresh(), (err) => err.status === 401);
 
         // system auth records of a record, collection name checks, the request store, truncate
         res = await http(server.url, 'POST', '/x/system');
