@@ -29,10 +29,16 @@
     }
   }
 
-  // ozzo-validation's Errors.Error(): "field: message; other: message."
+  // ozzo-validation's Errors.Error(): "field: message; other: message.", nested errors in
+  // parentheses ("meta: (appName: Cannot be blank.).")
   function validationText(data) {
-    const keys = Object.keys(data).sort();
-    return keys.map((k) => k + ": " + (data[k] && data[k].message ? data[k].message : String(data[k]))).join("; ") + ".";
+    const text = (d) => Object.keys(d).sort().map((k) => {
+      const v = d[k];
+      if (v && typeof v === "object" && typeof v.code === "string") return k + ": " + String(v.message || "");
+      if (v && typeof v === "object") return k + ": (" + text(v) + ")";
+      return k + ": " + String(v);
+    }).join("; ");
+    return text(data) + ".";
   }
 
   // Runs a host import; its errors become DaoErrors with Go-like messages.

@@ -169,7 +169,7 @@
       return values;
     }
     // the first row's values, in column order
-    row(...targets) {
+    row() {
       const rows = this.__rows();
       if (!rows.length) throw new DaoError(NO_ROWS, 404);
       return Object.values(rows[0]);

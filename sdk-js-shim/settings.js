@@ -2,13 +2,12 @@
 // live settings with their secrets (as PocketBase's hooks see the struct), and
 // `$app.save(settings)` (also `txApp.save` and a migration's `app.save`) validates,
 // stores and reloads them like `PATCH /api/settings` does. Also the global `sleep(ms)`.
-// Builds on pb.js (`__pbi`) and app.js (`DaoError`).
+// Builds on pb.js (`__pbi`) and app.js (`dao`).
 (function (global) {
   "use strict";
 
-  const { host, DaoError } = global.__pbi;
+  const { host, dao } = global.__pbi;
   const $app = global.$app;
-  const { ApiError } = global;
 
   // the secrets `JSON.stringify(settings)` leaves out, as PocketBase's MarshalJSON does
   const SECRETS = [["smtp", "password"], ["s3", "secret"], ["backups", "s3", "secret"]];
@@ -60,30 +59,10 @@
     }
   }
 
-  // ozzo-validation's Errors.Error() with nested errors: "meta: (appName: Cannot be blank.)."
-  function validationText(data) {
-    const text = (d) => Object.keys(d).sort().map((k) => {
-      const v = d[k];
-      if (v && typeof v === "object" && typeof v.code === "string") return k + ": " + String(v.message || "").replace(/\.$/, "");
-      if (v && typeof v === "object") return k + ": (" + text(v) + ")";
-      return k + ": " + String(v);
-    }).join("; ");
-    return text(data) + ".";
-  }
-
+  // a validation failure is a Go validation error (a 400 with the field errors when it
+  // escapes a handler), as for records
   function saveSettings(model) {
-    let stored;
-    try {
-      stored = host.settingsSave(JSON.stringify(model.__all()));
-    } catch (err) {
-      if (!err || !err.__hostError) throw err;
-      const data = err.data || {};
-      // a validation failure is a Go validation error (a 400 with the field errors when
-      // it escapes a handler), anything else an API error as the host gave it
-      if (Object.keys(data).length) throw new DaoError(validationText(data), err.status, data);
-      throw new ApiError(err.status, err.message, data);
-    }
-    model.__refresh(JSON.parse(stored));
+    model.__refresh(JSON.parse(dao(host.settingsSave, JSON.stringify(model.__all()))));
   }
 
   const baseSave = $app.save;
