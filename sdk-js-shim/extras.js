@@ -129,8 +129,7 @@
     }
   }
 
-  const sample = pbi.requestEvent({ headers: [], params: [], query: "", body: "", method: "GET", path: "/", remoteIp: "" });
-  Object.assign(Object.getPrototypeOf(sample), {
+  Object.assign(pbi.RequestEvent.prototype, {
     setCookie(cookie) {
       const c = cookie instanceof Cookie ? cookie : new Cookie(cookie);
       this.response.header().add("Set-Cookie", c.string());

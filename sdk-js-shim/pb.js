@@ -602,7 +602,7 @@
   // not part of the public hook API
   Object.defineProperty(global, "__pbi", {
     value: {
-      host, hostCall, errorTuple, registerHook, requestEvent, runChain, findCollection, log, hookSubs,
+      host, hostCall, errorTuple, registerHook, requestEvent, RequestEvent, runChain, findCollection, log, hookSubs,
       resetCache() { collectionCache = new Map(); },
     },
     enumerable: false,

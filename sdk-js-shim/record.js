@@ -227,9 +227,7 @@
     return target;
   }
 
-  // every request event class shares RequestEvent's prototype chain through requestEvent()
-  const sample = pbi.requestEvent({ headers: [], params: [], query: "", body: "", method: "GET", path: "/", remoteIp: "" });
-  Object.getPrototypeOf(sample).bindBody = bindBody;
+  pbi.RequestEvent.prototype.bindBody = bindBody;
 
   // ---------------------------------------------------------------- $apis
 

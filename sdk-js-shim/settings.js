@@ -1,12 +1,12 @@
-// The settings as a model (PocketBase's `core.Settings`): `$app.settings()` returns the
-// live settings with their secrets (as PocketBase's hooks see the struct), and
+// The settings as a model (PocketBase's `core.Settings`): `$app.settings()` returns a copy
+// of the app's settings with their secrets (as PocketBase's hooks see the struct), and
 // `$app.save(settings)` (also `txApp.save` and a migration's `app.save`) validates,
 // stores and reloads them like `PATCH /api/settings` does. Also the global `sleep(ms)`.
-// Builds on pb.js (`__pbi`) and app.js (`dao`).
+// Builds on pb.js (`__pbi`), app.js (`dao`) and collection.js (`deepMerge`).
 (function (global) {
   "use strict";
 
-  const { host, dao } = global.__pbi;
+  const { host, dao, deepMerge } = global.__pbi;
   const $app = global.$app;
 
   // the secrets `JSON.stringify(settings)` leaves out, as PocketBase's MarshalJSON does
@@ -14,19 +14,6 @@
 
   function copy(v) {
     return JSON.parse(JSON.stringify(v === undefined ? null : v));
-  }
-
-  function isPlainObject(v) {
-    return v !== null && typeof v === "object" && !Array.isArray(v);
-  }
-
-  function deepMerge(target, src) {
-    for (const k of Object.keys(src)) {
-      const v = src[k];
-      if (isPlainObject(v) && isPlainObject(target[k])) deepMerge(target[k], v);
-      else target[k] = v;
-    }
-    return target;
   }
 
   class Settings {
