@@ -29,10 +29,16 @@
     }
   }
 
-  // ozzo-validation's Errors.Error(): "field: message; other: message."
+  // ozzo-validation's Errors.Error(): "field: message; other: message.", nested errors in
+  // parentheses ("meta: (appName: Cannot be blank.).")
   function validationText(data) {
-    const keys = Object.keys(data).sort();
-    return keys.map((k) => k + ": " + (data[k] && data[k].message ? data[k].message : String(data[k]))).join("; ") + ".";
+    const text = (d) => Object.keys(d).sort().map((k) => {
+      const v = d[k];
+      if (v && typeof v === "object" && typeof v.code === "string") return k + ": " + String(v.message || "");
+      if (v && typeof v === "object") return k + ": (" + text(v) + ")";
+      return k + ": " + String(v);
+    }).join("; ");
+    return text(data) + ".";
   }
 
   // Runs a host import; its errors become DaoErrors with Go-like messages.
@@ -187,15 +193,26 @@
     return arr;
   }
 
+  // The shape value of `nullString()`, `nullInt()`, ... (extras.js): a nullable column.
+  class NullShape {
+    constructor(kind) { this.kind = kind; }
+    toJSON() { return null; }
+  }
+  const NULL_SAMPLES = { string: "", int: 0, float: 0, bool: false, array: [], object: {} };
+
   // Converts a row to the shape of a DynamicModel (PocketBase scans into typed fields).
   function shaped(shape, row) {
     const out = new DynamicModel(shape);
     for (const k of Object.keys(shape)) {
       if (!(k in row)) continue;
       const v = row[k];
-      const d = shape[k];
+      let d = shape[k];
+      if (d instanceof NullShape) {
+        if (v === null || v === undefined) { out[k] = null; continue; }
+        d = NULL_SAMPLES[d.kind];
+      }
       if (typeof d === "string") out[k] = v === null ? "" : String(v);
-      else if (typeof d === "number") out[k] = Number(v) || 0;
+      else if (typeof d === "number") out[k] = shape[k] instanceof NullShape && shape[k].kind === "int" ? Math.trunc(Number(v) || 0) : Number(v) || 0;
       else if (typeof d === "boolean") out[k] = v === true || v === 1 || v === "1" || v === "true";
       else if (d !== null && typeof d === "object" && typeof v === "string") {
         try { out[k] = JSON.parse(v); } catch (_) { out[k] = Array.isArray(d) ? [] : {}; }
@@ -467,5 +484,7 @@
   });
 
   global.__pbi.DaoError = DaoError;
+  // for the query builders of query.js
+  Object.assign(global.__pbi, { Expression, bindValue, quoteNames, whereOf, shaped, NullShape, recordsByIds, dao, collectionOf, NO_ROWS });
   Object.assign(global, { $dbx, DynamicModel, arrayOf, MailerMessage });
 })(globalThis);

@@ -182,5 +182,6 @@
     hostCall(host.collectionsImport, JSON.stringify(items), !!deleteMissing);
   };
 
+  global.__pbi.deepMerge = deepMerge;
   Object.assign(global, { Collection, Field, FieldsList }, fieldClasses);
 })(globalThis);

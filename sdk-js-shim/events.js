@@ -147,6 +147,11 @@
   // ---------------------------------------------------------------- events
 
   // A collection's JSON (as opposed to a record's): it has its fields and no collectionId.
+  // the settings as the model of the generic model hooks (table `_params`)
+  function isSettingsJson(v) {
+    return v.meta !== null && typeof v.meta === "object" && "smtp" in v && "rateLimits" in v && !("collectionId" in v);
+  }
+
   function isCollectionJson(v) {
     return Array.isArray(v.fields) && typeof v.type === "string" && !("collectionId" in v);
   }
@@ -161,7 +166,7 @@
         case "records": e.records = (v || []).map(recordIn); break;
         case "collection": e.collection = v ? new Collection(v) : null; break;
         // the generic onModel* hooks: a record or a collection
-        case "model": e.model = !v ? null : isCollectionJson(v) ? new Collection(v) : recordIn(v); break;
+        case "model": e.model = !v ? null : isSettingsJson(v) ? new pbi.Settings(v) : isCollectionJson(v) ? new Collection(v) : recordIn(v); break;
         case "collections": e.collections = (v || []).map((c) => new Collection(c)); break;
         case "auth": if (!ev.request) e.auth = v ? recordIn(v) : null; break;
         case "error": e.error = v ? new ApiError(v.status, v.message, v.data) : null; break;
@@ -183,7 +188,7 @@
         case "record": out.record = e.record ? recordOut(e.record) : null; break;
         case "records": out.records = (e.records || []).map(recordOut); break;
         case "collection": out.collection = e.collection ? plain(e.collection) : null; break;
-        case "model": out.model = !e.model ? null : e.model instanceof Record ? recordOut(e.model) : plain(e.model); break;
+        case "model": out.model = !e.model ? null : e.model instanceof Record ? recordOut(e.model) : e.model instanceof pbi.Settings ? e.model.__all() : plain(e.model); break;
         case "collections": out.collections = plain(e.collections || []); break;
         case "client": out.client = e.client ? e.client.__d : null; break;
         case "result": {

@@ -26,6 +26,9 @@ declare class Collection {
   isAuth(): boolean;
   isBase(): boolean;
   isView(): boolean;
+  pk(): string;
+  lastSavedPK(): string;
+  baseFilesPath(): string;
 }
 
 declare class Record {
@@ -49,7 +52,8 @@ declare class Record {
   setPassword(password: string): void;
   isSuperuser(): boolean;
   fieldsData(): { [field: string]: any };
-  /** The API view (hidden fields and a non-visible email left out). Used by JSON.stringify. */
+  /** The API view (hidden fields and a non-visible email left out; the expand as the expanded
+   * records' API views). Used by JSON.stringify. */
   publicExport(): { [field: string]: any };
   /** Leaves fields out of the API response (in `onRecordEnrich`). */
   hide(...fields: string[]): Record;
@@ -60,6 +64,69 @@ declare class Record {
   original(): Record;
   expand(): { [relation: string]: any };
   setExpand(expand: { [relation: string]: any }): void;
+  // record.js
+  /** A copy: same collection, values, expand and new/stored state. */
+  clone(): Record;
+  /** A copy with the field values only (no expand, no unsaved password). */
+  fresh(): Record;
+  getRaw(field: string): any;
+  setRaw(field: string, value: any): void;
+  /** Sets the value only when the collection has the field; returns the field or null. */
+  setIfFieldExists(field: string, value: any): any;
+  /** The zero DateTime for an empty value. */
+  getDateTime(field: string): DateTime;
+  getGeoPoint(field: string): { lon: number; lat: number };
+  unmarshalJSONField(field: string, target: object): object;
+  emailVisibility(): boolean;
+  setEmailVisibility(v: boolean): void;
+  /** Sets a random 30 characters password and returns it. */
+  setRandomPassword(): string;
+  pk(): string;
+  lastSavedPK(): string;
+  markAsNew(): void;
+  markAsNotNew(): void;
+  baseFilesPath(): string;
+  expandedOne(relation: string): Record | null;
+  expandedAll(relation: string): Record[];
+  mergeExpand(expand: { [relation: string]: Record | Record[] }): void;
+  /** The email in the API view regardless of emailVisibility. */
+  ignoreEmailVisibility(on: boolean): void;
+  /** Values set on the record that are not fields of its collection. */
+  customData(): { [key: string]: any };
+  /** The tags its hooks fire with: [collection name, collection id]. */
+  hookTags(): string[];
+  // auth.js (stored auth records; tokens are the API's)
+  newAuthToken(): string;
+  /** Not refreshable; `durationNs` 0 = the collection's auth token duration. */
+  newStaticAuthToken(durationNs: number): string;
+  newFileToken(): string;
+  newVerificationToken(): string;
+  newPasswordResetToken(): string;
+  newEmailChangeToken(newEmail: string): string;
+  /** A new random token key (saved with the record): the tokens issued before stop working. */
+  refreshTokenKey(): void;
+  setTokenKey(key: string): void;
+  /** Only a key set on this object (stored keys are not handed to plugins). */
+  tokenKey(): string;
+  /** Checks an unsaved `setPassword` value, else the stored hash. */
+  validatePassword(password: string): boolean;
+}
+
+/** PocketBase's types.DateTime (UTC; text "2006-01-02 15:04:05.000Z"). `new DateTime()` and
+ * `new DateTime("")` are now. Durations are Go's (nanoseconds). */
+declare class DateTime {
+  constructor(value?: string | number | Date | DateTime);
+  isZero(): boolean;
+  unix(): number;
+  string(): string;
+  time(): Date;
+  add(ns: number): DateTime;
+  sub(other: DateTime): number;
+  addDate(years: number, months: number, days: number): DateTime;
+  after(other: DateTime): boolean;
+  before(other: DateTime): boolean;
+  equal(other: DateTime): boolean;
+  compare(other: DateTime): number;
 }
 
 declare class Middleware {
@@ -105,6 +172,14 @@ interface RequestEvent {
   realIP(): string;
   remoteIP(): string;
   requestInfo(): RequestInfo;
+  /** The body (JSON or form) into an object, or into a DynamicModel's own keys (typed like its shape). */
+  bindBody<T extends object>(target: T): T;
+  /** Adds a Set-Cookie header (Go's Cookie.String()). */
+  setCookie(cookie: Cookie | Partial<Cookie>): void;
+  /** Always false: PocketBun serves plain HTTP (TLS ends at a proxy). */
+  isTLS(): boolean;
+  getAll(): { [key: string]: any };
+  setAll(values: { [key: string]: any }): void;
   written(): boolean;
   /** The response status once written (0 before); in a routerUse middleware after `e.next()`: the handler's. */
   status(): number;
@@ -143,6 +218,18 @@ declare const $apis: {
   requireAuth(...collections: string[]): (e: RequestEvent) => any;
   requireSuperuserAuth(): (e: RequestEvent) => any;
   requireGuestOnly(): (e: RequestEvent) => any;
+  /** Superusers, or the auth record whose id is the path parameter (default `id`). */
+  requireSuperuserOrOwnerAuth(ownerIdPathParam?: string): (e: RequestEvent) => any;
+  /** Prepares records for `e.json` as the request's requester sees them: `?expand` plus
+   * `defaultExpands` with the view rules, email and hidden fields per requester
+   * (PocketBun does not run onRecordEnrich here). */
+  enrichRecord(e: RequestEvent, record: Record, ...defaultExpands: string[]): void;
+  enrichRecords(e: RequestEvent, records: Record[], ...defaultExpands: string[]): void;
+  /** Answers `{token, record, meta?}` like a sign-in. PocketBun skips the API's extra sign-in
+   * steps (authRule, MFA, auth alerts, onRecordAuthRequest, expand). */
+  recordAuthResponse(e: RequestEvent, record: Record, authMethod: string, meta?: any): void;
+  /** Accepted for compatibility (a pass-through). */
+  skipSuccessActivityLog(): (e: RequestEvent) => any;
 };
 
 declare function routerAdd(
@@ -354,10 +441,47 @@ interface App {
   saveNoValidate(record: Record): void;
   validate(record: Record): void;
   delete(record: Record): void;
-  db(): { newQuery(sql: string): DbQuery };
-  nonconcurrentDB(): { newQuery(sql: string): DbQuery };
-  concurrentDB(): { newQuery(sql: string): DbQuery };
-  settings(): { [key: string]: any };
+  db(): DbBuilder;
+  nonconcurrentDB(): DbBuilder;
+  concurrentDB(): DbBuilder;
+  /** A select of the collection's rows; `all(arrayOf(new Record))` / `one(new Record)` load
+   * full records (in row order), DynamicModel targets get the rows. */
+  recordQuery(collection: string | Collection): SelectQuery;
+  /** The auth record of a valid token (any type unless `types` are given: "auth", "file",
+   * "verification", "passwordReset", "emailChange"). */
+  findAuthRecordByToken(token: string, ...types: string[]): Record;
+  /** With filters: each gets the record query (`(q) => { q.andWhere(...) }`). */
+  findRecordById(collection: string | Collection, id: string, ...optFilters: ((q: SelectQuery) => void | Error)[]): Record;
+  /** Attaches the relations (`author`, `comments_via_post.user`) of the stored record(s),
+   * without view rules; returns the failed expands (`{}`). A custom fetch function is ignored. */
+  expandRecord(record: Record, expands: string[], fetchFn?: any): { [path: string]: Error };
+  expandRecords(records: Record[], expands: string[], fetchFn?: any): { [path: string]: Error };
+  /** A no-op: PocketBun's settings are always the stored ones. */
+  reloadSettings(): void;
+  /** Records of the system auth collections (`_externalAuths`, `_mfas`, `_otps`,
+   * `_authOrigins`) of a record or collection, oldest first; deleteAll* go through `delete`. */
+  findAllExternalAuthsByRecord(record: Record): Record[];
+  findAllExternalAuthsByCollection(collection: Collection): Record[];
+  findAllMFAsByRecord(record: Record): Record[];
+  findAllMFAsByCollection(collection: Collection): Record[];
+  findAllOTPsByRecord(record: Record): Record[];
+  findAllOTPsByCollection(collection: Collection): Record[];
+  findAllAuthOriginsByRecord(record: Record): Record[];
+  findAllAuthOriginsByCollection(collection: Collection): Record[];
+  deleteAllExternalAuthsByRecord(record: Record): void;
+  deleteAllMFAsByRecord(record: Record): void;
+  deleteAllOTPsByRecord(record: Record): void;
+  deleteAllAuthOriginsByRecord(record: Record): void;
+  /** Deletes every record through `delete` (hooks fire). */
+  truncateCollection(collection: Collection): void;
+  isCollectionNameUnique(name: string, ...excludeIds: string[]): boolean;
+  deleteTable(name: string): void;
+  vacuum(): void;
+  /** The live settings with their secrets (`JSON.stringify` leaves the secrets out). */
+  settings(): Settings;
+  /** Also `save(settings)`: validates (PocketBase's errors), stores and reloads the settings
+   * like `PATCH /api/settings` (fires `onSettingsReload`); joins an open transaction. */
+  save(settings: Settings): void;
   store(): { get(k: string): any; set(k: string, v: any): void; has(k: string): boolean; remove(k: string): void; getOrSet(k: string, fn: () => any): any };
   logger(): { debug(msg: string, ...kv: any[]): void; info(msg: string, ...kv: any[]): void; warn(msg: string, ...kv: any[]): void; error(msg: string, ...kv: any[]): void };
   isDev(): boolean;
@@ -370,6 +494,47 @@ interface App {
 }
 
 interface DbxExpression { build(params: { [name: string]: any }): string }
+
+/** dbx's builder (query.js): raw queries and select/insert/update/delete builders; every
+ * statement joins an open transaction. `{{table}}` and `[[column]]` are quoted. */
+interface DbBuilder {
+  newQuery(sql: string): DbQuery;
+  select(...columns: string[]): SelectQuery;
+  insert(table: string, values: { [column: string]: any }): { execute(): { rowsAffected(): number } };
+  update(table: string, values: { [column: string]: any }, where?: DbxExpression): { execute(): { rowsAffected(): number } };
+  delete(table: string, where?: DbxExpression): { execute(): { rowsAffected(): number } };
+}
+
+interface SelectQuery {
+  select(...columns: string[]): SelectQuery;
+  andSelect(...columns: string[]): SelectQuery;
+  distinct(on?: boolean): SelectQuery;
+  from(...tables: string[]): SelectQuery;
+  where(e: DbxExpression): SelectQuery;
+  andWhere(e: DbxExpression): SelectQuery;
+  orWhere(e: DbxExpression): SelectQuery;
+  innerJoin(table: string, on: DbxExpression): SelectQuery;
+  leftJoin(table: string, on: DbxExpression): SelectQuery;
+  rightJoin(table: string, on: DbxExpression): SelectQuery;
+  groupBy(...columns: string[]): SelectQuery;
+  andGroupBy(...columns: string[]): SelectQuery;
+  having(e: DbxExpression): SelectQuery;
+  andHaving(e: DbxExpression): SelectQuery;
+  orHaving(e: DbxExpression): SelectQuery;
+  orderBy(...columns: string[]): SelectQuery;
+  andOrderBy(...columns: string[]): SelectQuery;
+  limit(n: number): SelectQuery;
+  offset(n: number): SelectQuery;
+  bind(params: { [name: string]: any }): SelectQuery;
+  andBind(params: { [name: string]: any }): SelectQuery;
+  build(): SelectQuery;
+  getSQL(): string;
+  all(target?: any[]): any[];
+  /** Throws "sql: no rows in result set" when nothing matches. */
+  one(target?: any): any;
+  column(target?: any[]): any[];
+  row(): any[];
+}
 
 declare const $dbx: {
   exp(sql: string, params?: { [name: string]: any }): DbxExpression;
@@ -500,3 +665,55 @@ declare const onServe: Hook<HookEvent & { server: { addr: string } }>;
 declare const onTerminate: Hook<HookEvent & { isRestart: boolean }>;
 /** Around `POST /api/batch`: `e.batch` are the sub-requests (changes apply). */
 declare const onBatchRequest: Hook<RequestEvent & { batch: Array<{ method: string; url: string; headers: { [k: string]: string }; body: { [k: string]: any } }> }>;
+
+// ---------------------------------------------------------------- settings.js
+
+/** PocketBase's settings model (camelCase fields as in `GET /api/settings`, secrets included). */
+interface Settings {
+  meta: { appName: string; appURL: string; senderName: string; senderAddress: string; hideControls: boolean; [k: string]: any };
+  smtp: { enabled: boolean; host: string; port: number; username: string; password?: string; authMethod: string; tls: boolean; localName: string };
+  s3: { enabled: boolean; bucket: string; region: string; endpoint: string; accessKey: string; secret?: string; forcePathStyle: boolean };
+  backups: { cron: string; cronMaxKeep: number; s3: Settings["s3"] };
+  batch: { enabled: boolean; maxRequests: number; timeout: number; maxBodySize: number };
+  rateLimits: { enabled: boolean; excludedIPs: string[]; rules: { label: string; audience: string; duration: number; maxRequests: number }[] };
+  trustedProxy: { headers: string[]; useLeftmostIP: boolean };
+  logs: { maxDays: number; minLevel: number; logIP: boolean; logAuthId: boolean; [k: string]: any };
+  superuserIPs: string[];
+  tableName(): string;
+  pk(): string;
+  isNew(): boolean;
+  clone(): Settings;
+  merge(other: Settings | { [k: string]: any }): void;
+  string(): string;
+}
+
+/** Blocks the handler for `ms` milliseconds (not the server). A sleep past the call's time
+ * limit (`POCKETBUN_PLUGIN_TIMEOUT_MS`) ends the call like any over-time call (a 500). */
+declare function sleep(ms: number): void;
+
+// ---------------------------------------------------------------- extras.js
+
+/** Go's http.Cookie; `sameSite`: 1 default, 2 Lax, 3 Strict, 4 None. */
+declare class Cookie {
+  constructor(data?: Partial<Cookie>);
+  name: string; value: string; path: string; domain: string; expires: DateTime | Date | string | null;
+  maxAge: number; secure: boolean; httpOnly: boolean; sameSite: number;
+  string(): string;
+}
+
+/** Go's path/filepath on slash paths. glob/walk/walkDir throw (no file system in the hooks). */
+declare const $filepath: {
+  base(p: string): string; clean(p: string): string; dir(p: string): string; ext(p: string): string;
+  join(...parts: string[]): string; split(p: string): [string, string]; splitList(p: string): string[];
+  isAbs(p: string): boolean; fromSlash(p: string): string; toSlash(p: string): string;
+  match(pattern: string, name: string): boolean; rel(base: string, target: string): string;
+  glob(pattern: string): never; walk(root: string, fn: any): never; walkDir(root: string, fn: any): never;
+};
+
+/** DynamicModel shape values for nullable columns (NULL stays null). */
+declare function nullString(): string | null;
+declare function nullInt(): number | null;
+declare function nullFloat(): number | null;
+declare function nullBool(): boolean | null;
+declare function nullArray(): any[] | null;
+declare function nullObject(): { [k: string]: any } | null;

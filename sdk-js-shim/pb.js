@@ -278,7 +278,6 @@
       hostCall(host.recordDelete, collectionNameOf(model), model.id);
     },
     db() { return { newQuery: query }; },
-    settings() { return JSON.parse(host.settings()); },
     store() { return kvStore(); },
     logger() {
       const kv = (msg, rest) => [msg].concat(rest.length ? [safeJson(rest)] : []);
@@ -603,7 +602,7 @@
   // not part of the public hook API
   Object.defineProperty(global, "__pbi", {
     value: {
-      host, hostCall, errorTuple, registerHook, requestEvent, runChain, findCollection, log, hookSubs,
+      host, hostCall, errorTuple, registerHook, requestEvent, RequestEvent, runChain, findCollection, log, hookSubs,
       resetCache() { collectionCache = new Map(); },
     },
     enumerable: false,

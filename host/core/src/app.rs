@@ -133,6 +133,15 @@ impl App {
         self.rate_limiters.reset();
     }
 
+    /// Reloads the settings from the database (after a transaction that saved them did not
+    /// commit).
+    pub async fn reload_settings(&self) -> ApiResult<()> {
+        let cipher = self.cipher.clone();
+        let settings = self.data.read(move |conn| store::settings::load(conn, cipher.as_deref())).await?;
+        self.set_settings(settings);
+        Ok(())
+    }
+
     /// Reloads collections from the database.
     pub async fn reload_collections(&self) -> ApiResult<()> {
         let cols = self.data.read(|conn| store::collections::load_all(conn)).await?;

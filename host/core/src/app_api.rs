@@ -96,6 +96,53 @@ pub struct FilterQuery {
 }
 
 /// PocketBase's `findRecordsByFilter`, capped at [`MAX_PER_PAGE`] rows.
+/// PocketBase's `$app.expandRecords`: the stored records `ids` of `c` (in that order; missing
+/// ones left out) with the relations of `expand` (`author,comments_via_post.user`) attached,
+/// fetched with the app's rights (no view rules).
+pub async fn expand(app: &App, db: &DbScope, c: Arc<Collection>, ids: Vec<String>, expand: String) -> ApiResult<Vec<Record>> {
+    let schema = app.schema();
+    // expanding as a superuser skips the view rules, as the app's own expand does
+    let superuser = schema.find("_superusers").map(Record::new);
+    db.read(move |conn| {
+        let mut records = Vec::with_capacity(ids.len());
+        for id in &ids {
+            records.extend(persist::find_by_id(conn, &c, id)?);
+        }
+        let req = RequestInfo { auth: superuser, context: "expand".into(), ..Default::default() };
+        crate::record::expand::expand_records(conn, &schema, &req, &mut records, &crate::record::expand::ExpandTree::parse(&expand));
+        Ok(records)
+    })
+    .await
+}
+
+/// PocketBase's `$apis.enrichRecords`: the stored records `ids` of `c` as the requester
+/// `auth` (collection and id; None = a guest) sees them in an API response: `expand` fetched
+/// with the view rules, email and hidden fields shown per requester. (The `onRecordEnrich`
+/// hook is not run.)
+pub async fn enrich(app: &App, db: &DbScope, c: Arc<Collection>, ids: Vec<String>, expand: String, auth: Option<(String, String)>) -> ApiResult<Vec<Value>> {
+    let schema = app.schema();
+    let auth_collection = match &auth {
+        Some((name, _)) => Some(collection(app, name)?),
+        None => None,
+    };
+    db.read(move |conn| {
+        let requester = match (auth_collection, auth) {
+            (Some(ac), Some((_, id))) => persist::find_by_id(conn, &ac, &id)?,
+            _ => None,
+        };
+        let mut query = Map::new();
+        query.insert("expand".into(), Value::String(expand.clone()));
+        let req = RequestInfo { auth: requester, method: "GET".into(), context: "default".into(), query, ..Default::default() };
+        let mut records = Vec::with_capacity(ids.len());
+        for id in &ids {
+            records.extend(persist::find_by_id(conn, &c, id)?);
+        }
+        crate::record::expand::expand_records(conn, &schema, &req, &mut records, &crate::record::expand::ExpandTree::parse(&expand));
+        Ok(records.iter().map(|r| crate::record::service::record_json(&req, r)).collect())
+    })
+    .await
+}
+
 pub async fn find_by_filter(app: &App, db: &DbScope, c: Arc<Collection>, q: FilterQuery) -> ApiResult<Vec<Record>> {
     let req = RequestInfo::default();
     let mut rq = RecordQuery { skip_total: true, ..Default::default() };

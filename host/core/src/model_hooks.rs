@@ -78,6 +78,10 @@ impl Names {
 /// hook (PocketBase proxies the typed hooks through the generic ones, typed handlers first),
 /// with the model under `e.model`.
 fn generic(name: &str) -> Option<String> {
+    // (models without typed hooks, like the settings, use the generic names directly)
+    if name.starts_with("model-") {
+        return None;
+    }
     name.split_once('-').map(|(_, rest)| format!("model-{rest}"))
 }
 

@@ -249,3 +249,89 @@ pub fn apply_patch(current: &Value, patch: &Map<String, Value>) -> Result<Value,
     }
     Ok(next)
 }
+
+/// The settings as a model of PocketBase's generic model hooks (`onModelUpdate`,
+/// `onModelValidate`, `onModelUpdateExecute`, `onModelAfterUpdateSuccess|Error`, tag
+/// `_params`), with the settings JSON as `e.model`.
+#[derive(Clone)]
+struct SettingsModel(Value);
+
+impl crate::model_hooks::HookedModel for SettingsModel {
+    const KEY: &'static str = "model";
+
+    fn export(&self) -> Value {
+        self.0.clone()
+    }
+
+    /// A handler's changes merge like a PATCH (so secrets a handler's JSON left out stay).
+    fn apply(model: crate::model_hooks::Shared<Self>, exported: Value, value: Value) -> crate::hooks::HookFuture<ApiResult<()>> {
+        Box::pin(async move {
+            if value == exported {
+                return Ok(());
+            }
+            let Some(patch) = value.as_object() else { return Ok(()) };
+            let current = model.lock().0.clone();
+            let next = apply_patch(&current, patch).map_err(|_| ApiError::bad_request("Failed to load the submitted data due to invalid formatting."))?;
+            model.lock().0 = next;
+            Ok(())
+        })
+    }
+}
+
+const SETTINGS_TABLE: &str = "_params";
+
+const UPDATE_HOOKS: crate::model_hooks::Names = crate::model_hooks::Names {
+    outer: "model-update",
+    validate: Some("model-validate"),
+    execute: "model-update-execute",
+    success: "model-after-update-success",
+    error: "model-after-update-error",
+};
+
+/// Validates and stores new settings in `db` (the app's database or an open transaction),
+/// makes them the app's settings and fires `onSettingsReload`, as PocketBase does after
+/// every settings save (`PATCH /api/settings`, `$app.save(settings)`). The save runs the
+/// generic model hooks of table `_params` around it, as PocketBase's settings model does.
+pub async fn save(app: &crate::App, db: &crate::db::DbScope, next: Value) -> ApiResult<()> {
+    let cipher = app.cipher();
+    let db = db.clone();
+    // (a handler may end the chain without the write: then nothing changes)
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = written.clone();
+    let write = move |m: SettingsModel| -> crate::hooks::HookFuture<ApiResult<SettingsModel>> {
+        Box::pin(async move {
+            let to_store = m.0.clone();
+            db.write(move |conn| crate::store::settings::save(conn, &to_store, cipher.as_deref())).await?;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(m)
+        })
+    };
+    let tags = [SETTINGS_TABLE.to_string(), SETTINGS_TABLE.to_string()];
+    let stored = match crate::model_hooks::chain::<SettingsModel>(&app.hooks, tags, "update", &UPDATE_HOOKS) {
+        None => {
+            validate(&next)?;
+            write(SettingsModel(next)).await?
+        }
+        Some(chain) => {
+            let check: crate::model_hooks::Step<SettingsModel> = Box::new(|m| {
+                let r = validate(&m.lock().0);
+                Box::pin(async move { r })
+            });
+            chain.run(SettingsModel(next), &UPDATE_HOOKS, Some(check), Box::new(write)).await?
+        }
+    };
+    if written.load(std::sync::atomic::Ordering::SeqCst) {
+        app.set_settings(stored.0);
+        reload_hook(app).await;
+    }
+    Ok(())
+}
+
+/// `onSettingsReload`: after the settings were (re)loaded; handlers only observe (a
+/// failure is logged).
+pub async fn reload_hook(app: &crate::App) {
+    let Some(hooks) = app.hooks.get() else { return };
+    if let Err(e) = crate::hooks::notify(&hooks, "settings-reload", &[], || serde_json::json!({})).await {
+        tracing::warn!("onSettingsReload failed: {}", e.message);
+    }
+}

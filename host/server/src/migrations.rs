@@ -232,9 +232,12 @@ impl Runner {
             None => Ok(()),
         };
         let reloaded = self.app.reload_collections().await;
+        // a failed run may have saved settings before failing
+        let settings = if result.is_err() { self.app.reload_settings().await } else { Ok(()) };
         let files = result?;
         ended.map_err(|e| format!("failed to commit the migrations: {}", e.message))?;
         reloaded.map_err(|e| e.message)?;
+        settings.map_err(|e| e.message)?;
         Ok(files)
     }
 }

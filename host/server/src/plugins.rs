@@ -13,7 +13,7 @@ use pocketbun_core::db::{DbScope, WriteTx};
 use pocketbun_core::{mail, outbound_http};
 use pocketbun_wasm::{
     BoxFuture, CoreError, CoreResult, HostOptions, HttpRequest, OutboundRequest, OutboundResponse, PluginCore,
-    PluginHost, PluginTx, RecordFilter, RouteError, SaveMode, SqlParam,
+    PluginHost, PluginTx, RecordFilter, RecordTokenRequest, RouteError, SaveMode, SqlParam,
 };
 use std::time::Duration;
 use serde_json::{json, Map, Value};
@@ -113,13 +113,16 @@ pub(crate) async fn run_after_rollback(after: &pocketbun_core::model_hooks::Afte
     }
 }
 
-/// Collections saved in a transaction are in the app's snapshot right away (the
-/// transaction's own later calls need them); when it does not commit, the snapshot is
-/// read again from the database.
+/// Collections and settings saved in a transaction are the app's right away (the
+/// transaction's own later calls need them); when it does not commit, both are read again
+/// from the database.
 async fn reload_collections(app: &App, undone: bool) {
     if undone {
         if let Err(e) = app.reload_collections().await {
             tracing::error!("reloading the collections after a rolled back transaction: {}", e.message);
+        }
+        if let Err(e) = app.reload_settings().await {
+            tracing::error!("reloading the settings after a rolled back transaction: {}", e.message);
         }
     }
 }
@@ -140,6 +143,15 @@ fn param(p: SqlParam) -> Param {
 
 fn params(ps: Vec<(String, SqlParam)>) -> Vec<(String, Param)> {
     ps.into_iter().map(|(k, v)| (k, param(v))).collect()
+}
+
+/// A stored record of an auth collection (tokens and passwords need one).
+async fn stored_auth_record(app: &App, db: &DbScope, collection: &str, id: String) -> CoreResult<pocketbun_core::record::Record> {
+    let c = app_api::collection(app, collection).map_err(core_err)?;
+    if !c.is_auth() {
+        return Err(CoreError::new(400, format!("{:?} is not an auth collection", c.name)));
+    }
+    app_api::find_by_id(db, c, id).await.map_err(core_err)
 }
 
 /// A plugin's mail message (`mail::Message` JSON); the sender defaults to the settings'.
@@ -198,6 +210,23 @@ impl PluginCore for CoreBridge {
         })
     }
 
+    fn expand_records(&self, collection: String, ids: Vec<String>, expand: String) -> BoxFuture<CoreResult<Vec<Value>>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            let c = app_api::collection(&app, &collection).map_err(core_err)?;
+            let list = app_api::expand(&app, &db, c, ids, expand).await.map_err(core_err)?;
+            Ok(list.iter().map(app_api::full_json).collect())
+        })
+    }
+
+    fn enrich_records(&self, collection: String, ids: Vec<String>, expand: String, auth: Option<(String, String)>) -> BoxFuture<CoreResult<Vec<Value>>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            let c = app_api::collection(&app, &collection).map_err(core_err)?;
+            app_api::enrich(&app, &db, c, ids, expand, auth).await.map_err(core_err)
+        })
+    }
+
     fn find_collection(&self, name_or_id: String) -> BoxFuture<CoreResult<Value>> {
         let app = self.app.clone();
         Box::pin(async move { Ok(app_api::collection(&app, &name_or_id).map_err(core_err)?.to_api_json()) })
@@ -251,6 +280,22 @@ impl PluginCore for CoreBridge {
         pocketbun_core::settings::masked(&self.app.settings())
     }
 
+    fn settings_full(&self) -> Value {
+        (*self.app.settings()).clone()
+    }
+
+    fn save_settings(&self, data: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            // the settings object a hook changed is a complete one: merged over the current
+            // settings like a PATCH (typed, unknown keys ignored, empty secrets kept)
+            let next = pocketbun_core::settings::apply_patch(&app.settings(), &data)
+                .map_err(|_| core_err(ApiError::bad_request(crate::http::form::LOAD_FAILED)))?;
+            pocketbun_core::settings::save(&app, &db, next).await.map_err(core_err)?;
+            Ok((*app.settings()).clone())
+        })
+    }
+
     fn is_dev(&self) -> bool {
         self.app.opts.dev
     }
@@ -295,6 +340,42 @@ impl PluginCore for CoreBridge {
                 other => return Err(CoreError::new(400, format!("unknown record email {other:?}"))),
             };
             sent.map_err(|e| CoreError::new(400, e))
+        })
+    }
+
+    fn new_record_token(&self, req: RecordTokenRequest) -> BoxFuture<CoreResult<String>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            use pocketbun_core::auth;
+            let rec = stored_auth_record(&app, &db, &req.collection, req.id).await?;
+            Ok(match req.kind.as_str() {
+                "auth" => auth::new_auth_token(&rec, true, None),
+                "static-auth" => auth::new_auth_token(&rec, false, i64::try_from(req.duration_secs).ok()),
+                "file" => pocketbun_core::files::download::new_file_token(&rec),
+                "verification" => auth::new_verification_token(&rec),
+                "password-reset" => auth::new_password_reset_token(&rec),
+                "email-change" => auth::new_email_change_token(&rec, &req.new_email),
+                other => return Err(CoreError::new(400, format!("unknown token kind {other:?}"))),
+            })
+        })
+    }
+
+    fn validate_record_password(&self, collection: String, id: String, password: String) -> BoxFuture<CoreResult<bool>> {
+        let (app, db) = self.parts();
+        Box::pin(async move {
+            let rec = stored_auth_record(&app, &db, &collection, id).await?;
+            let hash = rec.get_str("password").to_string();
+            Ok(!hash.is_empty() && pocketbun_core::auth::hasher::verify(password, hash).await)
+        })
+    }
+
+    fn find_record_by_token(&self, token: String, kind: String) -> BoxFuture<CoreResult<Value>> {
+        let app = self.app.clone();
+        Box::pin(async move {
+            use pocketbun_core::auth::token::TokenType;
+            let kind = TokenType::from_name(&kind).ok_or_else(|| CoreError::new(400, format!("unknown token kind {kind:?}")))?;
+            let rec = pocketbun_core::auth::find_record_by_token(&app, &token, kind).await;
+            rec.map(|r| app_api::full_json(&r)).ok_or_else(|| core_err(ApiError::not_found("")))
         })
     }
 

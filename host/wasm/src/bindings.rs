@@ -5,7 +5,11 @@
 wasmtime::component::bindgen!({
     world: "plugin",
     path: "../../wit",
-    imports: { default: async },
+    imports: {
+        // `sleep` past the call's time limit traps, like the epoch callback does
+        "pocketbun:plugin/timer.sleep": async | trappable,
+        default: async,
+    },
     exports: { default: async },
 });
 

@@ -61,6 +61,18 @@ pub struct OutboundResponse {
     pub body: Vec<u8>,
 }
 
+/// `auth.new-token`'s arguments.
+pub struct RecordTokenRequest {
+    pub collection: String,
+    pub id: String,
+    /// `auth`, `static-auth`, `file`, `verification`, `password-reset`, `email-change`.
+    pub kind: String,
+    /// For `static-auth`; 0 = the collection's auth token duration.
+    pub duration_secs: u64,
+    /// For `email-change`.
+    pub new_email: String,
+}
+
 pub struct RecordFilter {
     pub collection: String,
     pub filter: String,
@@ -98,6 +110,15 @@ pub trait PluginCore: Send + Sync + 'static {
     fn db_exec(&self, sql: String, params: Vec<(String, SqlParam)>) -> BoxFuture<CoreResult<u64>>;
     /// The settings with secrets masked.
     fn settings(&self) -> Value;
+    /// The settings with their secrets (what PocketBase's hooks see).
+    fn settings_full(&self) -> Value {
+        self.settings()
+    }
+    /// Validates, stores and reloads complete new settings (`$app.save(settings)`); returns
+    /// the stored settings with their secrets.
+    fn save_settings(&self, _settings: Map<String, Value>) -> BoxFuture<CoreResult<Value>> {
+        unsupported("saving settings")
+    }
     /// `--dev` mode.
     fn is_dev(&self) -> bool;
     /// Opens a write transaction that lasts at most `max_duration`; every call on the
@@ -112,6 +133,27 @@ pub trait PluginCore: Send + Sync + 'static {
     fn send_record_email(&self, kind: String, args: Value) -> BoxFuture<CoreResult<()>> {
         let _ = (kind, args);
         unsupported("sending record emails")
+    }
+    /// The stored records `ids` with `expand` attached (no view rules).
+    fn expand_records(&self, _collection: String, _ids: Vec<String>, _expand: String) -> BoxFuture<CoreResult<Vec<Value>>> {
+        unsupported("expanding records")
+    }
+    /// The stored records `ids` as the requester `auth` (collection, id; None = guest) sees
+    /// them in an API response, with `expand` (view rules applied).
+    fn enrich_records(&self, _collection: String, _ids: Vec<String>, _expand: String, _auth: Option<(String, String)>) -> BoxFuture<CoreResult<Vec<Value>>> {
+        unsupported("enriching records")
+    }
+    /// A token of `kind` for a stored auth record (see the WIT `auth.new-token`).
+    fn new_record_token(&self, _req: RecordTokenRequest) -> BoxFuture<CoreResult<String>> {
+        unsupported("record tokens")
+    }
+    /// Whether `password` matches the stored record's password.
+    fn validate_record_password(&self, _collection: String, _id: String, _password: String) -> BoxFuture<CoreResult<bool>> {
+        unsupported("validating passwords")
+    }
+    /// The auth record a token of `kind` belongs to (404 when invalid or expired).
+    fn find_record_by_token(&self, _token: String, _kind: String) -> BoxFuture<CoreResult<Value>> {
+        unsupported("finding records by token")
     }
     /// An outgoing HTTP request, subject to the server's allowlist.
     fn http_send(&self, req: OutboundRequest) -> BoxFuture<CoreResult<OutboundResponse>>;

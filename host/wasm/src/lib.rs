@@ -23,7 +23,7 @@ pub mod state;
 
 pub use bindings::types::{HttpRequest, HttpResponse};
 pub use core_api::{
-    BoxFuture, CoreError, CoreResult, OutboundRequest, OutboundResponse, PluginCore, PluginTx, RecordFilter, SaveMode, SqlParam,
+    BoxFuture, CoreError, CoreResult, OutboundRequest, OutboundResponse, PluginCore, PluginTx, RecordFilter, RecordTokenRequest, SaveMode, SqlParam,
 };
 pub use engine::EngineOptions;
 pub use hooks::{DefaultAction, HookOutcome};

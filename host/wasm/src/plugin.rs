@@ -28,8 +28,10 @@ pub enum CallFailure {
     Unavailable(String),
 }
 
+/// The trap that ends a call at its time limit (raised by the epoch callback, or by a host
+/// import that would wait past it).
 #[derive(Debug)]
-struct DeadlineExceeded;
+pub(crate) struct DeadlineExceeded;
 
 impl std::fmt::Display for DeadlineExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

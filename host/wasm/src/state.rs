@@ -7,9 +7,9 @@ use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, tx};
+use crate::bindings::pocketbun::plugin::{auth, collections, db, hooks, http_client, kv, log, mail, records, settings, timer, tx};
 use crate::bindings::types::{self, ApiError, HttpResponse, LogLevel, SqlValue};
-use crate::core_api::{BoxFuture, CoreError, OutboundRequest, PluginCore, RecordFilter, SaveMode, SqlParam};
+use crate::core_api::{BoxFuture, CoreError, OutboundRequest, PluginCore, RecordFilter, RecordTokenRequest, SaveMode, SqlParam};
 use std::time::Duration;
 
 /// The continuation of a hook chain while `handle-hook` runs (see `hooks.next`).
@@ -147,6 +147,17 @@ impl records::Host for State {
     async fn delete(&mut self, collection: String, id: String) -> Result<(), ApiError> {
         self.core().delete_record(collection, id).await.map_err(api_error)
     }
+
+    async fn enrich(&mut self, collection: String, ids: Vec<String>, expand: String, auth_collection: String, auth_id: String) -> Result<String, ApiError> {
+        let auth = (!auth_collection.is_empty() && !auth_id.is_empty()).then_some((auth_collection, auth_id));
+        let list = self.core().enrich_records(collection, ids, expand, auth).await.map_err(api_error)?;
+        Ok(Value::Array(list).to_string())
+    }
+
+    async fn expand(&mut self, collection: String, ids: Vec<String>, expand: String) -> Result<String, ApiError> {
+        let list = self.core().expand_records(collection, ids, expand).await.map_err(api_error)?;
+        Ok(Value::Array(list).to_string())
+    }
 }
 
 impl collections::Host for State {
@@ -212,6 +223,51 @@ impl settings::Host for State {
 
     async fn dev_mode(&mut self) -> bool {
         self.core.is_dev()
+    }
+
+    async fn get_full(&mut self) -> String {
+        self.core().settings_full().to_string()
+    }
+
+    async fn save(&mut self, settings_json: String) -> Result<String, ApiError> {
+        let data = parse_object("settings", &settings_json)?;
+        let v = self.core().save_settings(data).await.map_err(api_error)?;
+        Ok(v.to_string())
+    }
+}
+
+impl auth::Host for State {
+    async fn new_token(&mut self, collection: String, id: String, kind: String, duration_secs: u64, new_email: String) -> Result<String, ApiError> {
+        let req = RecordTokenRequest { collection, id, kind, duration_secs, new_email };
+        self.core().new_record_token(req).await.map_err(api_error)
+    }
+
+    async fn validate_password(&mut self, collection: String, id: String, password: String) -> Result<bool, ApiError> {
+        self.core().validate_record_password(collection, id, password).await.map_err(api_error)
+    }
+
+    async fn find_by_token(&mut self, token: String, kind: String) -> Result<String, ApiError> {
+        let v = self.core().find_record_by_token(token, kind).await.map_err(api_error)?;
+        Ok(v.to_string())
+    }
+}
+
+impl timer::Host for State {
+    /// Waits without holding a thread (the instance is parked in this import); a wait past
+    /// the call's deadline stops at it and traps, so the call fails as over time.
+    async fn sleep(&mut self, ms: u64) -> wasmtime::Result<()> {
+        let wanted = Duration::from_millis(ms);
+        let left = self.deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        match left {
+            Some(left) if wanted >= left => {
+                tokio::time::sleep(left).await;
+                Err(wasmtime::Error::new(crate::plugin::DeadlineExceeded))
+            }
+            _ => {
+                tokio::time::sleep(wanted).await;
+                Ok(())
+            }
+        }
     }
 }
 

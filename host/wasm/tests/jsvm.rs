@@ -61,6 +61,7 @@ routerAdd("GET", "/bench/hook", (e) => e.string(200, "ok"));
 routerAdd("GET", "/rec/{id}", (e) => e.json(200, $app.findRecordById("posts", e.request.pathValue("id"))));
 routerAdd("GET", "/settings", (e) => e.json(200, { name: $app.settings().meta.appName }));
 routerAdd("GET", "/loop", () => { while (true) {} });
+routerAdd("GET", "/sleep/{ms}", (e) => { sleep(Number(e.request.pathValue("ms"))); return e.string(200, "awake"); });
 routerAdd("GET", "/alloc", () => { const a = []; while (true) a.push("x".repeat(1 << 20) + a.length); });
 onRecordCreateRequest((e) => {
   e.record.set("title", e.record.getString("title").toUpperCase());
@@ -133,6 +134,16 @@ async fn routes_imports_and_sandbox() {
         other => panic!("expected a 404, got {other:?}"),
     }
     assert!(host.match_route("GET", "/nope").is_none());
+
+    // sleep waits in the host; one past the call's time limit (300 ms) ends at the limit
+    assert_eq!(get(&host, "/sleep/20").await.unwrap(), (200, "awake".into()));
+    let started = Instant::now();
+    match get(&host, "/sleep/60000").await {
+        Err(RouteError::Failed(f)) => assert!(f.to_string().contains("time limit"), "{f}"),
+        other => panic!("expected the time limit, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(30), "the sleep was not cut at the limit");
+    assert_eq!(get(&host, "/sleep/0").await.unwrap(), (200, "awake".into()));
 
     // sandbox: each failure is contained to its call, the next call works
     // (the allocation bomb hits the memory cap in ~0.3 s on a quiet machine; under load the

@@ -6,7 +6,7 @@
 use rquickjs::{Ctx, Function, Object, Result, Value};
 
 use crate::pocketbun::plugin::types::{ApiError, LogLevel, SqlValue};
-use crate::pocketbun::plugin::{collections, db, hooks, http_client, kv, log, mail, records, settings, tx};
+use crate::pocketbun::plugin::{auth, collections, db, hooks, http_client, kv, log, mail, records, settings, timer, tx};
 
 pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     let h = Object::new(ctx.clone())?;
@@ -35,6 +35,14 @@ pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     h.set("hookNext", Function::new(ctx.clone(), hook_next)?)?;
     h.set("log", Function::new(ctx.clone(), log_write)?)?;
     h.set("settings", Function::new(ctx.clone(), || settings::get())?)?;
+    h.set("settingsFull", Function::new(ctx.clone(), || settings::get_full())?)?;
+    h.set("settingsSave", Function::new(ctx.clone(), |ctx: Ctx<'_>, json: String| lift(&ctx, settings::save(&json)))?)?;
+    h.set("recordsExpand", Function::new(ctx.clone(), |ctx: Ctx<'_>, c: String, ids: Vec<String>, expand: String| lift(&ctx, records::expand(&c, &ids, &expand)))?)?;
+    h.set("recordsEnrich", Function::new(ctx.clone(), records_enrich)?)?;
+    h.set("authNewToken", Function::new(ctx.clone(), auth_new_token)?)?;
+    h.set("authValidatePassword", Function::new(ctx.clone(), |ctx: Ctx<'_>, c: String, id: String, p: String| lift(&ctx, auth::validate_password(&c, &id, &p)))?)?;
+    h.set("authFindByToken", Function::new(ctx.clone(), |ctx: Ctx<'_>, t: String, kind: String| lift(&ctx, auth::find_by_token(&t, &kind)))?)?;
+    h.set("sleep", Function::new(ctx.clone(), |ms: f64| timer::sleep(if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 }))?)?;
     h.set("kvGet", Function::new(ctx.clone(), |k: String| kv::get(&k))?)?;
     h.set("kvSet", Function::new(ctx.clone(), |k: String, v: String| kv::set(&k, &v))?)?;
     h.set("kvDelete", Function::new(ctx.clone(), |k: String| kv::delete(&k))?)?;
@@ -59,6 +67,15 @@ fn throw<'js>(ctx: &Ctx<'js>, e: ApiError) -> rquickjs::Error {
 
 fn lift<'js, T>(ctx: &Ctx<'js>, r: std::result::Result<T, ApiError>) -> Result<T> {
     r.map_err(|e| throw(ctx, e))
+}
+
+fn records_enrich<'js>(ctx: Ctx<'js>, collection: String, ids: Vec<String>, expand: String, auth_collection: String, auth_id: String) -> Result<String> {
+    lift(&ctx, records::enrich(&collection, &ids, &expand, &auth_collection, &auth_id))
+}
+
+fn auth_new_token<'js>(ctx: Ctx<'js>, collection: String, id: String, kind: String, duration_secs: f64, new_email: String) -> Result<String> {
+    let secs = if duration_secs.is_finite() && duration_secs > 0.0 { duration_secs as u64 } else { 0 };
+    lift(&ctx, auth::new_token(&collection, &id, &kind, secs, &new_email))
 }
 
 fn record_find_by_id<'js>(ctx: Ctx<'js>, collection: String, id: String) -> Result<String> {

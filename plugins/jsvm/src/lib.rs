@@ -30,11 +30,16 @@ const SHIM_FILES: &[(&str, &str)] = &[
     ("os.js", include_str!("../../../sdk-js-shim/os.js")),
     ("template.js", include_str!("../../../sdk-js-shim/template.js")),
     ("collection.js", include_str!("../../../sdk-js-shim/collection.js")),
+    ("settings.js", include_str!("../../../sdk-js-shim/settings.js")),
     ("migrations.js", include_str!("../../../sdk-js-shim/migrations.js")),
     ("events.js", include_str!("../../../sdk-js-shim/events.js")),
     ("mails.js", include_str!("../../../sdk-js-shim/mails.js")),
     ("filesystem.js", include_str!("../../../sdk-js-shim/filesystem.js")),
     ("router.js", include_str!("../../../sdk-js-shim/router.js")),
+    ("query.js", include_str!("../../../sdk-js-shim/query.js")),
+    ("record.js", include_str!("../../../sdk-js-shim/record.js")),
+    ("auth.js", include_str!("../../../sdk-js-shim/auth.js")),
+    ("extras.js", include_str!("../../../sdk-js-shim/extras.js")),
 ];
 
 // Deep recursion: QuickJS's own stack check does not work on wasm32 (it reads

@@ -103,3 +103,17 @@ pub fn raw_claims(token: &str) -> Map<String, Value> {
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default()
 }
+
+impl TokenType {
+    /// The kebab-case names plugins use (`password-reset`); also the claim names.
+    pub fn from_name(name: &str) -> Option<TokenType> {
+        Some(match name {
+            "auth" => TokenType::Auth,
+            "file" => TokenType::File,
+            "verification" => TokenType::Verification,
+            "password-reset" | "passwordReset" => TokenType::PasswordReset,
+            "email-change" | "emailChange" => TokenType::EmailChange,
+            _ => return None,
+        })
+    }
+}

@@ -168,6 +168,7 @@ impl OpenBatch {
         if let Err(e) = self.tx.commit().await {
             tracing::warn!("batch commit failed: {}", e.message);
             self.discard().await;
+            self.reload_app_state().await;
             let failed = ApiError::bad_request(FAILED);
             let _ = self.tx.after_hooks().run(Some(&failed)).await;
             return Err(failed);
@@ -181,8 +182,20 @@ impl OpenBatch {
     pub async fn abort(&self) {
         let _ = self.tx.rollback().await;
         self.discard().await;
+        self.reload_app_state().await;
         if let Err(e) = self.tx.after_hooks().run(Some(&ApiError::bad_request(FAILED))).await {
             tracing::warn!("after-error hook of a batch failed: {}", e.message);
+        }
+    }
+
+    /// A hook of a sub-request may have saved collections or settings through the
+    /// transaction, which the app took over at once: read both again after a rollback.
+    async fn reload_app_state(&self) {
+        if let Err(e) = self.app.reload_collections().await {
+            tracing::error!("reloading the collections after a rolled back batch: {}", e.message);
+        }
+        if let Err(e) = self.app.reload_settings().await {
+            tracing::error!("reloading the settings after a rolled back batch: {}", e.message);
         }
     }
 

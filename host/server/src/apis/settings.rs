@@ -2,10 +2,11 @@
 //! `onSettingsUpdateRequest` around them.
 
 use axum::body::Body;
-use pocketbun_core::settings::{apply_patch, masked, validate};
-use pocketbun_core::{store, ApiError, App};
+use pocketbun_core::settings::{apply_patch, masked};
+use pocketbun_core::db::DbScope;
+use pocketbun_core::{ApiError, App};
 use pocketbun_wasm::DefaultAction;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::sync::Arc;
 
 use crate::http::form::read_form;
@@ -51,25 +52,14 @@ pub async fn patch(ctx: Ctx, body: Body) -> HttpResult {
     ended.respond(|_| json_picked(ctx.fields(), masked(&ctx.app.settings()), false))
 }
 
-/// Validates and stores new settings, then fires `onSettingsReload` (as PocketBase does
-/// after every settings save).
+/// Validates and stores new settings, then fires `onSettingsReload`.
 async fn save(app: &Arc<App>, next: Value) -> Result<(), ApiError> {
-    validate(&next)?;
-    let cipher = app.cipher();
-    let to_store = next.clone();
-    app.data.write(move |conn| store::settings::save(conn, &to_store, cipher.as_deref())).await?;
-    app.set_settings(next);
-    reload_hook(app).await;
-    Ok(())
+    pocketbun_core::settings::save(app, &DbScope::Pool(app.data.clone()), next).await
 }
 
-/// `onSettingsReload`: after the settings were (re)loaded; handlers only observe (a
-/// failure is logged).
+/// `onSettingsReload` (see [`pocketbun_core::settings::reload_hook`]).
 pub async fn reload_hook(app: &App) {
-    let Some(hooks) = app.hooks.get() else { return };
-    if let Err(e) = pocketbun_core::hooks::notify(&hooks, "settings-reload", &[], || json!({})).await {
-        tracing::warn!("onSettingsReload failed: {}", e.message);
-    }
+    pocketbun_core::settings::reload_hook(app).await
 }
 
 /// `POST /api/settings/test/email`.
