@@ -180,6 +180,18 @@
     return r.publicExport();
   }
 
+  // Stored records (with an id) grouped by their collection's name: one host call per group.
+  function byCollectionName(records) {
+    const groups = new Map();
+    for (const r of records) {
+      const c = r.collection();
+      if (!c) continue;
+      if (!groups.has(c.name)) groups.set(c.name, []);
+      groups.get(c.name).push(r);
+    }
+    return groups;
+  }
+
   // `$app.expandRecord(record, expands)` / `expandRecords(records, expands)`: the relations
   // of the stored records (without view rules, as PocketBase's app does), merged into
   // their expand. A custom fetch function is not supported (PocketBun fetches itself).
@@ -187,13 +199,7 @@
     const paths = (expands || []).map(String).filter(Boolean).join(",");
     const list = (records || []).filter((r) => r instanceof Record && r.id);
     if (!paths) return {};
-    const groups = new Map();
-    for (const r of list) {
-      const c = r.collection();
-      if (!c) continue;
-      if (!groups.has(c.name)) groups.set(c.name, []);
-      groups.get(c.name).push(r);
-    }
+    const groups = byCollectionName(list);
     for (const [name, group] of groups) {
       const json = pbi.dao(pbi.host.recordsExpand, name, group.map((r) => r.id), paths);
       const byId = new Map(JSON.parse(json).map((x) => [x.id, x]));
@@ -240,13 +246,7 @@
     const paths = defaults.map(String).concat(fromQuery ? [fromQuery] : []).filter(Boolean).join(",");
     const auth = e.auth;
     const authCollection = auth && auth.collection() ? auth.collection().name : "";
-    const groups = new Map();
-    for (const r of list) {
-      const c = r.collection();
-      if (!c) continue;
-      if (!groups.has(c.name)) groups.set(c.name, []);
-      groups.get(c.name).push(r);
-    }
+    const groups = byCollectionName(list);
     for (const [name, group] of groups) {
       const json = pbi.dao(pbi.host.recordsEnrich, name, group.map((r) => r.id), paths, authCollection, auth ? auth.id : "");
       const views = new Map(JSON.parse(json).map((v) => [v.id, v]));
