@@ -67,7 +67,7 @@
   // (`{token, record, meta?}`, the record with its email). PocketBun's version does not run
   // the API's extra sign-in steps (authRule, MFA, auth alerts, onRecordAuthRequest, expand).
   $apis.recordAuthResponse = function (e, record, authMethod, meta) {
-    const out = { record: Object.assign(record.publicExport(), { email: record.email() }), token: record.newAuthToken() };
+    const out = { record: pbi.sortedKeys(Object.assign(record.__apiView(), { email: record.email() })), token: record.newAuthToken() };
     if (meta !== undefined && meta !== null) out.meta = meta;
     return e.json(200, out);
   };

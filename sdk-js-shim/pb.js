@@ -134,6 +134,12 @@
 
   const META_KEYS = ["collectionId", "collectionName", "expand"];
 
+  function sortedKeys(obj) {
+    const sorted = {};
+    for (const k of Object.keys(obj).sort()) sorted[k] = obj[k];
+    return sorted;
+  }
+
   class Record {
     // new Record(collection, data?) like PocketBase; the host also builds records with
     // `Record.__fromHost(json)`.
@@ -183,8 +189,10 @@
     setPassword(p) { this.__pending.password = p; this.__pending.passwordConfirm = p; }
     isSuperuser() { const c = this.collection(); return !!c && c.name === "_superusers"; }
     fieldsData() { return Object.assign({}, this.__data); }
-    // The API view: hidden fields and a non-visible email left out, keys sorted.
-    publicExport() {
+    // The API view with its keys sorted, as PocketBase's JSON has them.
+    publicExport() { return sortedKeys(this.__apiView()); }
+    // The API view's values (key order open): hidden fields and a non-visible email left out.
+    __apiView() {
       const c = this.collection();
       const out = {};
       const hidden = new Set((c ? c.fields : []).filter((f) => f.hidden).map((f) => f.name));
@@ -195,9 +203,7 @@
         out[k] = this.__data[k];
       }
       if (c) { out.collectionId = c.id; out.collectionName = c.name; }
-      const sorted = {};
-      for (const k of Object.keys(out).sort()) sorted[k] = out[k];
-      return sorted;
+      return out;
     }
     toJSON() { return this.publicExport(); }
     __payload() { return Object.assign({}, this.__data, this.__pending); }
@@ -602,7 +608,7 @@
   // not part of the public hook API
   Object.defineProperty(global, "__pbi", {
     value: {
-      host, hostCall, errorTuple, registerHook, requestEvent, RequestEvent, runChain, findCollection, log, hookSubs,
+      host, hostCall, errorTuple, sortedKeys, registerHook, requestEvent, RequestEvent, runChain, findCollection, log, hookSubs,
       resetCache() { collectionCache = new Map(); },
     },
     enumerable: false,

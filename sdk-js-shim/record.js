@@ -151,9 +151,9 @@
 
   // The API view includes the expanded records (their own API views), as PocketBase's
   // PublicExport does; keys stay sorted.
-  const basePublicExport = Record.prototype.publicExport;
-  Record.prototype.publicExport = function () {
-    const out = basePublicExport.call(this);
+  const baseApiView = Record.prototype.__apiView;
+  Record.prototype.__apiView = function () {
+    const out = baseApiView.call(this);
     // `hide()` (events.js) and `ignoreEmailVisibility(true)` apply here too, as in PocketBase
     if (this.__hidden) for (const f of this.__hidden) delete out[f];
     if (this.__ignoreEmailVisibility && "email" in this.__data) out.email = this.__data.email;
@@ -167,9 +167,7 @@
       for (const [k, v] of Object.entries(this.__expand)) expand[k] = Array.isArray(v) ? v.map(publicOf) : publicOf(v);
       out.expand = expand;
     }
-    const sorted = {};
-    for (const k of Object.keys(out).sort()) sorted[k] = out[k];
-    return sorted;
+    return out;
   };
 
   function publicOf(v) {
