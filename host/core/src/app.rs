@@ -148,6 +148,18 @@ impl App {
         self.set_collections(cols);
         Ok(())
     }
+
+    /// Collections and settings saved in a write transaction are the app's at once (the
+    /// transaction's own later steps need them); when it does not commit, both are read
+    /// again from the database. Failures are logged: the rollback is the caller's answer.
+    pub async fn reload_after_rollback(&self) {
+        if let Err(e) = self.reload_collections().await {
+            tracing::error!("reloading the collections after a rolled back transaction: {}", e.message);
+        }
+        if let Err(e) = self.reload_settings().await {
+            tracing::error!("reloading the settings after a rolled back transaction: {}", e.message);
+        }
+    }
 }
 
 /// Realtime clients authenticated by an auth collection that was deleted, or whose auth token

@@ -50,19 +50,10 @@ fn hook_of(host: &PluginHost, ctx: &Ctx, r: &BatchRequest) -> Option<(&'static s
     subscribed.then_some((name, c))
 }
 
-/// An upsert as the create (no stored record with the submitted id) or update it is.
-async fn resolve_upsert(open: &OpenBatch, c: &Arc<Collection>, r: BatchRequest) -> ApiResult<(&'static str, BatchRequest)> {
-    let BatchRequest { action, mut req } = r;
-    let BatchAction::Upsert { collection, input } = action else { return Ok((UPSERT, BatchRequest { action, req })) };
-    let id = input.body.get("id").map(pocketbun_core::record::values::to_text).unwrap_or_default();
-    let exists = !id.is_empty() && open.find(c.clone(), id.clone()).await?.is_some();
-    Ok(if exists {
-        req.method = "PATCH".into();
-        (UPDATE, BatchRequest { action: BatchAction::Update { collection, id, input }, req })
-    } else {
-        req.method = "POST".into();
-        (CREATE, BatchRequest { action: BatchAction::Create { collection, input }, req })
-    })
+/// An upsert as the create or update it is, with the request hook that fires for it.
+async fn resolve_upsert(open: &OpenBatch, r: BatchRequest) -> ApiResult<(&'static str, BatchRequest)> {
+    let r = open.resolve_upsert(r).await?;
+    Ok((if matches!(r.action, BatchAction::Update { .. }) { UPDATE } else { CREATE }, r))
 }
 
 /// Runs the batch, with the record request and model hooks of its sub-requests.
@@ -102,7 +93,7 @@ async fn run_each(
         }
         let res = match hook {
             None => open.run(r).await,
-            Some((UPSERT, c)) => match resolve_upsert(open, &c, r).await {
+            Some((UPSERT, c)) => match resolve_upsert(open, r).await {
                 Ok((name, r)) if host.has_hooks(name, &[&c.id, &c.name]) => hooked(ctx, host, open, name, c, r).await,
                 Ok((_, r)) => open.run(r).await,
                 Err(e) => Err(e),

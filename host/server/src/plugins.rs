@@ -68,7 +68,7 @@ impl Drop for TxBridge {
         let after = self.tx.after_hooks().clone();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
-                reload_collections(&app, true).await;
+                app.reload_after_rollback().await;
                 run_after_rollback(&after).await;
             });
         }
@@ -84,7 +84,9 @@ impl PluginTx for TxBridge {
         let (tx, app) = (self.tx.clone(), self.core.app.clone());
         Box::pin(async move {
             let committed = tx.commit().await;
-            reload_collections(&app, committed.is_err()).await;
+            if committed.is_err() {
+                app.reload_after_rollback().await;
+            }
             // the deferred after hooks of its writes: PocketBase runs them before
             // runInTransaction returns, and a failing one is its error
             let hooks = tx.after_hooks().run(committed.as_ref().err()).await;
@@ -97,7 +99,7 @@ impl PluginTx for TxBridge {
         let (tx, app) = (self.tx.clone(), self.core.app.clone());
         Box::pin(async move {
             let rolled_back = tx.rollback().await;
-            reload_collections(&app, true).await;
+            app.reload_after_rollback().await;
             run_after_rollback(tx.after_hooks()).await;
             rolled_back.map_err(core_err)
         })
@@ -113,19 +115,6 @@ pub(crate) async fn run_after_rollback(after: &pocketbun_core::model_hooks::Afte
     }
 }
 
-/// Collections and settings saved in a transaction are the app's right away (the
-/// transaction's own later calls need them); when it does not commit, both are read again
-/// from the database.
-async fn reload_collections(app: &App, undone: bool) {
-    if undone {
-        if let Err(e) = app.reload_collections().await {
-            tracing::error!("reloading the collections after a rolled back transaction: {}", e.message);
-        }
-        if let Err(e) = app.reload_settings().await {
-            tracing::error!("reloading the settings after a rolled back transaction: {}", e.message);
-        }
-    }
-}
 
 fn core_err(e: ApiError) -> CoreError {
     CoreError { status: e.status, message: e.message, data: e.data }
@@ -464,7 +453,7 @@ pub async fn load(g: &GlobalFlags, app: &Arc<App>) -> Result<SharedPlugins, Stri
     let host = PluginHost::load(opts.clone(), core.clone()).await?.map(Arc::new);
     install_hooks(app, host.as_ref());
     // PocketBase loads the settings once its hooks are bound
-    crate::apis::settings::reload_hook(app).await;
+    pocketbun_core::settings::reload_hook(app).await;
     let shared = SharedPlugins::new(host);
     if g.hooks_watch {
         watch(opts, core, shared.clone(), app.clone());
@@ -527,7 +516,7 @@ fn watch(opts: HostOptions, core: Arc<dyn PluginCore>, shared: SharedPlugins, ap
                     let host = host.map(Arc::new);
                     install_hooks(&app, host.as_ref());
                     // (PocketBase restarts on a hooks change, reloading its settings)
-                    rt.block_on(crate::apis::settings::reload_hook(&app));
+                    rt.block_on(pocketbun_core::settings::reload_hook(&app));
                     shared.replace(host);
                     tracing::info!("plugins reloaded after a change in the hooks/plugins dirs ({routes} routes, {:?})", started.elapsed());
                 }

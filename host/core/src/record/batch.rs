@@ -168,7 +168,7 @@ impl OpenBatch {
         if let Err(e) = self.tx.commit().await {
             tracing::warn!("batch commit failed: {}", e.message);
             self.discard().await;
-            self.reload_app_state().await;
+            self.app.reload_after_rollback().await;
             let failed = ApiError::bad_request(FAILED);
             let _ = self.tx.after_hooks().run(Some(&failed)).await;
             return Err(failed);
@@ -182,20 +182,9 @@ impl OpenBatch {
     pub async fn abort(&self) {
         let _ = self.tx.rollback().await;
         self.discard().await;
-        self.reload_app_state().await;
+        self.app.reload_after_rollback().await;
         if let Err(e) = self.tx.after_hooks().run(Some(&ApiError::bad_request(FAILED))).await {
             tracing::warn!("after-error hook of a batch failed: {}", e.message);
-        }
-    }
-
-    /// A hook of a sub-request may have saved collections or settings through the
-    /// transaction, which the app took over at once: read both again after a rollback.
-    async fn reload_app_state(&self) {
-        if let Err(e) = self.app.reload_collections().await {
-            tracing::error!("reloading the collections after a rolled back batch: {}", e.message);
-        }
-        if let Err(e) = self.app.reload_settings().await {
-            tracing::error!("reloading the settings after a rolled back batch: {}", e.message);
         }
     }
 
@@ -249,25 +238,25 @@ impl OpenBatch {
     async fn prepare(&self, action: BatchAction, req: RequestInfo) -> ApiResult<PreparedWrite> {
         let schema = self.schema.clone();
         self.tx
-            .run(move |conn| match action {
-                BatchAction::Create { collection: name, input } => {
-                    service::draft_create_on(conn, &schema, collection(&schema, &name, MISSING)?, req, input)
-                }
-                BatchAction::Update { collection: name, id, input } => {
-                    service::draft_update_on(conn, &schema, collection(&schema, &name, MISSING)?, req, &id, input)
-                }
-                BatchAction::Upsert { collection: name, input } => {
-                    let c = collection(&schema, &name, MISSING)?;
-                    let id = input.body.get("id").map(super::values::to_text).unwrap_or_default();
-                    if !id.is_empty() && super::persist::find_by_id(conn, &c, &id)?.is_some() {
-                        service::draft_update_on(conn, &schema, c, with_method(req, "PATCH"), &id, input)
-                    } else {
-                        service::draft_create_on(conn, &schema, c, with_method(req, "POST"), input)
+            .run(move |conn| {
+                let BatchRequest { action, req } = resolve_upsert_on(conn, &schema, BatchRequest { action, req })?;
+                match action {
+                    BatchAction::Create { collection: name, input } => {
+                        service::draft_create_on(conn, &schema, collection(&schema, &name, MISSING)?, req, input)
                     }
+                    BatchAction::Update { collection: name, id, input } => {
+                        service::draft_update_on(conn, &schema, collection(&schema, &name, MISSING)?, req, &id, input)
+                    }
+                    BatchAction::Upsert { .. } | BatchAction::Delete { .. } | BatchAction::Unknown => Err(ApiError::bad_request("")),
                 }
-                BatchAction::Delete { .. } | BatchAction::Unknown => Err(ApiError::bad_request("")),
             })
             .await
+    }
+
+    /// An upsert as the update or create it is, as the transaction sees the data.
+    pub async fn resolve_upsert(&self, r: BatchRequest) -> ApiResult<BatchRequest> {
+        let schema = self.schema.clone();
+        self.tx.run(move |conn| resolve_upsert_on(conn, &schema, r)).await
     }
 
     async fn delete_hooked(&self, name: &str, id: String, req: RequestInfo) -> ApiResult<BatchResponse> {
@@ -317,10 +306,10 @@ fn run_one(
     r: BatchRequest,
     files: &mut BatchFiles,
 ) -> ApiResult<BatchResponse> {
-    let BatchRequest { action, req } = r;
+    let BatchRequest { action, req } = resolve_upsert_on(conn, schema, r)?;
     let picker = fields_picker(&req)?;
     let written = match action {
-        BatchAction::Unknown => return Err(ApiError::bad_request("")),
+        BatchAction::Unknown | BatchAction::Upsert { .. } => return Err(ApiError::bad_request("")),
         BatchAction::Delete { collection: name, id } => {
             let c = collection(schema, &name, MISSING)?;
             service::delete_on(conn, schema, c, &req, &id, files)?;
@@ -333,16 +322,6 @@ fn run_one(
         BatchAction::Update { collection: name, id, input } => {
             let c = collection(schema, &name, MISSING)?;
             service::update_on(conn, schema, storage, c, req.clone(), &id, input, files)?
-        }
-        BatchAction::Upsert { collection: name, input } => {
-            let c = collection(schema, &name, MISSING)?;
-            let id = input.body.get("id").map(super::values::to_text).unwrap_or_default();
-            let exists = !id.is_empty() && super::persist::find_by_id(conn, &c, &id)?.is_some();
-            if exists {
-                service::update_on(conn, schema, storage, c, with_method(req.clone(), "PATCH"), &id, input, files)?
-            } else {
-                service::create_on(conn, schema, storage, c, with_method(req.clone(), "POST"), input, files)?
-            }
         }
     };
     Ok(BatchResponse { status: 200, body: response_body(&req, &written, picker) })
@@ -363,6 +342,20 @@ fn response_body(req: &RequestInfo, written: &crate::record::Record, picker: Opt
         p.apply(&mut body, false);
     }
     body
+}
+
+/// An upsert as the update (a stored record has the submitted id) or create it is, with the
+/// matching method; every other request as it is.
+fn resolve_upsert_on(conn: &rusqlite::Connection, schema: &Schema, r: BatchRequest) -> ApiResult<BatchRequest> {
+    let BatchRequest { action, req } = r;
+    let BatchAction::Upsert { collection: name, input } = action else { return Ok(BatchRequest { action, req }) };
+    let c = collection(schema, &name, MISSING)?;
+    let id = input.body.get("id").map(super::values::to_text).unwrap_or_default();
+    Ok(if !id.is_empty() && super::persist::find_by_id(conn, &c, &id)?.is_some() {
+        BatchRequest { action: BatchAction::Update { collection: name, id, input }, req: with_method(req, "PATCH") }
+    } else {
+        BatchRequest { action: BatchAction::Create { collection: name, input }, req: with_method(req, "POST") }
+    })
 }
 
 fn with_method(mut req: RequestInfo, method: &str) -> RequestInfo {

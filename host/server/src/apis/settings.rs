@@ -57,11 +57,6 @@ async fn save(app: &Arc<App>, next: Value) -> Result<(), ApiError> {
     pocketbun_core::settings::save(app, &DbScope::Pool(app.data.clone()), next).await
 }
 
-/// `onSettingsReload` (see [`pocketbun_core::settings::reload_hook`]).
-pub async fn reload_hook(app: &App) {
-    pocketbun_core::settings::reload_hook(app).await
-}
-
 /// `POST /api/settings/test/email`.
 pub async fn test_email(ctx: Ctx, body: Body) -> HttpResult {
     ctx.require_superuser()?;
