@@ -37,17 +37,21 @@ const UPSERT: &str = "upsert";
 
 /// The request hook sub-request `r` fires and its collection, when a plugin subscribed.
 fn hook_of(host: &PluginHost, ctx: &Ctx, r: &BatchRequest) -> Option<(&'static str, Arc<Collection>)> {
-    let (names, collection): (&[&'static str], _) = match &r.action {
-        BatchAction::Create { collection, .. } => (&[CREATE], collection),
-        BatchAction::Update { collection, .. } => (&[UPDATE], collection),
-        BatchAction::Delete { collection, .. } => (&[DELETE], collection),
-        BatchAction::Upsert { collection, .. } => (&[CREATE, UPDATE], collection),
-        BatchAction::Unknown => return None,
-    };
+    let (kinds, collection) = r.action.target()?;
+    let names: Vec<&'static str> = kinds.iter().map(|k| request_hook(k)).collect();
     let c = ctx.app.schema().find(collection)?;
     let subscribed = names.iter().any(|n| host.has_hooks(n, &[&c.id, &c.name]));
     let name = if names.len() > 1 { UPSERT } else { names[0] };
     subscribed.then_some((name, c))
+}
+
+/// The request hook of a write kind (`create`, `update`, `delete`).
+fn request_hook(kind: &str) -> &'static str {
+    match kind {
+        "create" => CREATE,
+        "update" => UPDATE,
+        _ => DELETE,
+    }
 }
 
 /// An upsert as the create or update it is, with the request hook that fires for it.

@@ -35,6 +35,20 @@ pub enum BatchAction {
     Unknown,
 }
 
+impl BatchAction {
+    /// The kinds of write it may be (`create`, `update`, `delete`; an upsert either of the
+    /// first two) and its collection's name or id; None for an unknown action.
+    pub fn target(&self) -> Option<(&'static [&'static str], &str)> {
+        match self {
+            BatchAction::Create { collection, .. } => Some((&["create"], collection)),
+            BatchAction::Update { collection, .. } => Some((&["update"], collection)),
+            BatchAction::Upsert { collection, .. } => Some((&["create", "update"], collection)),
+            BatchAction::Delete { collection, .. } => Some((&["delete"], collection)),
+            BatchAction::Unknown => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct BatchRequest {
     pub action: BatchAction,
@@ -281,13 +295,7 @@ impl OpenBatch {
 /// Whether sub-request `r` runs through record model hooks (an upsert when either its create
 /// or its update hooks have subscribers).
 pub fn has_model_hooks(app: &App, r: &BatchRequest) -> bool {
-    let (kinds, name): (&[&'static str], _) = match &r.action {
-        BatchAction::Create { collection, .. } => (&["create"], collection),
-        BatchAction::Update { collection, .. } => (&["update"], collection),
-        BatchAction::Upsert { collection, .. } => (&["create", "update"], collection),
-        BatchAction::Delete { collection, .. } => (&["delete"], collection),
-        BatchAction::Unknown => return false,
-    };
+    let Some((kinds, name)) = r.action.target() else { return false };
     let Some(c) = app.schema().find(name) else { return false };
     kinds.iter().any(|k| hooked::subscribed(app, &c, k))
 }
