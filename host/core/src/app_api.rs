@@ -232,8 +232,7 @@ pub async fn save(app: &App, db: &DbScope, c: Arc<Collection>, data: Map<String,
                         crate::record::service::discard_uploads(conn, storage.as_ref(), &rec, &uploaded);
                         return Err(e);
                     }
-                    rec.uploads.clear();
-                    rec.original = Some(rec.values.clone());
+                    rec.mark_stored();
                     Ok(rec)
                 })
                 .await

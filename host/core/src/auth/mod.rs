@@ -272,7 +272,7 @@ pub async fn save_auth_record_with(
                         step(&tx, &rec)?;
                     }
                     tx.commit()?;
-                    rec.original = Some(rec.values.clone());
+                    rec.mark_stored();
                     Ok(rec)
                 })
                 .await
@@ -298,7 +298,7 @@ pub async fn insert_system_row(app: &App, collection: &str, values: &[(&str, ser
     app.data
         .write(move |conn| {
             persist::insert(conn, &rec)?;
-            rec.original = Some(rec.values.clone());
+            rec.mark_stored();
             Ok(rec)
         })
         .await

@@ -276,7 +276,7 @@ impl OpenBatch {
     async fn delete_hooked(&self, name: &str, id: String, req: RequestInfo) -> ApiResult<BatchResponse> {
         let c = collection(&self.schema, name, MISSING)?;
         let schema = self.schema.clone();
-        let rec = self.tx.run(move |conn| service::find_for_delete_on(conn, &schema, &c, &req, &id)).await?;
+        let rec = self.tx.run(move |conn| service::find_for_delete(conn, &schema, &c, &req, &id)).await?;
         let (tx, schema, files) = (self.tx.clone(), self.schema.clone(), self.files.clone());
         let write: RecordWrite = Box::new(move |rec| {
             Box::pin(async move {

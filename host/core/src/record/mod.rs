@@ -76,6 +76,13 @@ impl Record {
             self.values.insert(name.to_string(), nv);
         }
     }
+    /// The record as it now is in the database: its values are the original ones (it is no
+    /// longer new) and its pending uploads are done.
+    pub fn mark_stored(&mut self) {
+        self.original = Some(self.values.clone());
+        self.uploads.clear();
+    }
+
     pub fn is_new(&self) -> bool {
         self.original.is_none()
     }

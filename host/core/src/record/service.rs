@@ -223,8 +223,7 @@ pub(crate) fn enrich_on(conn: &Connection, schema: &Schema, req: &RequestInfo, r
 
 /// The record as stored by a write, for the response.
 fn as_written(mut rec: Record, manager: bool) -> Record {
-    rec.original = Some(rec.values.clone());
-    rec.uploads.clear();
+    rec.mark_stored();
     rec.plain_passwords.clear();
     rec.ignore_email_visibility = manager;
     rec
@@ -488,8 +487,7 @@ pub(crate) fn insert_on(conn: &Connection, schema: &Schema, storage: &dyn FileSt
     files.uploaded.push((rec.clone(), names));
     persist::insert(conn, &rec)?;
     remove_installer_superuser(conn, &rec)?;
-    rec.uploads.clear();
-    rec.original = Some(rec.values.clone());
+    rec.mark_stored();
     Ok(rec)
 }
 
@@ -684,8 +682,7 @@ pub(crate) fn store_update_on(conn: &Connection, schema: &Schema, storage: &dyn 
     files.uploaded.push((rec.clone(), names));
     persist::update(conn, &rec)?;
     files.removed.push((rec.collection.id.clone(), rec.id().to_string(), removed_file_names(&rec)));
-    rec.uploads.clear();
-    rec.original = Some(rec.values.clone());
+    rec.mark_stored();
     Ok(rec)
 }
 
@@ -717,7 +714,8 @@ impl BatchFiles {
     }
 }
 
-fn find_for_delete(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, id: &str) -> ApiResult<Record> {
+/// The record a delete removes (404 when missing or filtered out by the delete rule).
+pub(crate) fn find_for_delete(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, id: &str) -> ApiResult<Record> {
     if c.is_view() {
         return Err(ApiError::bad_request("Unsupported collection type."));
     }
@@ -756,11 +754,6 @@ pub async fn delete(app: &App, c: Arc<Collection>, req: RequestInfo, id: &str) -
 pub(crate) fn delete_on(conn: &Connection, schema: &Schema, c: Arc<Collection>, req: &RequestInfo, id: &str, files: &mut BatchFiles) -> ApiResult<()> {
     let rec = find_for_delete(conn, schema, &c, req, id)?;
     remove_on(conn, schema, &rec, files)
-}
-
-/// The record a batch delete removes (404 when missing or filtered out by the delete rule).
-pub(crate) fn find_for_delete_on(conn: &Connection, schema: &Schema, c: &Arc<Collection>, req: &RequestInfo, id: &str) -> ApiResult<Record> {
-    find_for_delete(conn, schema, c, req, id)
 }
 
 /// Deletes a batch's record with its cascade on the caller's transaction.
